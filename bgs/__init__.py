@@ -1,0 +1,1 @@
+"""The domain: what the data means. No Discord, no aiohttp.web."""

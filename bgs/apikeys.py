@@ -1,0 +1,146 @@
+"""Listener API keys: created once, stored as SHA-256 hashes only, revocable.
+
+Keys are random letters and digits (BGS-Tally strips every other character, and cuts at 128).
+A key has 256 bits of entropy, so a plain SHA-256 is a safe verifier; lookups go by hash and
+the final comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ApiKey
+
+KEY_ALPHABET = string.ascii_letters + string.digits
+KEY_LENGTH = 43  # 43 alphanumerics carry > 256 bits
+
+
+class UnknownKeyError(LookupError):
+    """No key with that id (or label) in this guild."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What may be shown about a key: never the key itself."""
+
+    id: int
+    label: str
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    api_version: str | None
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def matches(key: str, key_hash: str) -> bool:
+    return hmac.compare_digest(hash_key(key), key_hash)
+
+
+def new_key() -> str:
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        id=row.id,
+        label=row.label,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+        api_version=row.api_version,
+    )
+
+
+async def create_key(session: AsyncSession, *, label: str, created_by: str) -> tuple[str, KeyInfo]:
+    """A new key for the session's guild; the plain key is returned once and never stored."""
+    key = new_key()
+    row = ApiKey(
+        key_hash=hash_key(key), label=label, created_by=created_by, created_at=datetime.now(UTC)
+    )
+    session.add(row)
+    await session.flush()
+    return key, _info(row)
+
+
+async def ensure_key(session: AsyncSession, key: str, *, label: str, created_by: str) -> None:
+    """Register a key given by the operator (tenants.json) unless it is already known."""
+    existing = (
+        await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    ).scalar_one_or_none()
+    if existing is None:
+        session.add(
+            ApiKey(
+                key_hash=hash_key(key),
+                label=label,
+                created_by=created_by,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await session.flush()
+
+
+async def list_keys(session: AsyncSession) -> list[KeyInfo]:
+    rows = (await session.execute(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))).scalars()
+    return [_info(row) for row in rows]
+
+
+async def revoke_key(session: AsyncSession, key_id: int) -> KeyInfo:
+    """Revoke one of the guild's keys by id; revoking twice keeps the first time."""
+    row = (await session.execute(select(ApiKey).where(ApiKey.id == key_id))).scalar_one_or_none()
+    if row is None:
+        raise UnknownKeyError(f"this server has no API key with id {key_id}")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        await session.flush()
+    return _info(row)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOwner:
+    """Whose key a presented key is."""
+
+    guild_id: int
+    key_id: int
+    revoked: bool
+    api_version: str | None
+    last_used_at: datetime | None
+
+
+async def find_owner(session: AsyncSession, key: str) -> KeyOwner | None:
+    """Look a presented key up by its hash across guilds (an unscoped session)."""
+    digest = hash_key(key)
+    row = (
+        await session.execute(select(ApiKey).where(ApiKey.key_hash == digest))
+    ).scalar_one_or_none()
+    if row is None or not matches(key, row.key_hash):
+        return None
+    return KeyOwner(
+        guild_id=row.guild_id,
+        key_id=row.id,
+        revoked=row.revoked_at is not None,
+        api_version=row.api_version,
+        last_used_at=row.last_used_at,
+    )
+
+
+async def record_use(
+    session: AsyncSession, key_id: int, used_at: datetime, api_version: str | None
+) -> None:
+    """Remember when a key was last used and which plugin API version it spoke."""
+    row = (await session.execute(select(ApiKey).where(ApiKey.id == key_id))).scalar_one()
+    row.last_used_at = used_at
+    if api_version is not None:
+        row.api_version = api_version

@@ -1,0 +1,91 @@
+"""Tenants: guild rows and their settings, provisioned from `tenants.json` or registered on join."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bgs import apikeys
+from db.models import Guild, OfficerRole
+from db.session import Database
+from settings import ChannelKind, TenantConfig, TenantsFile
+
+log = logging.getLogger(__name__)
+
+SOURCE_FILE = "tenants.json"
+SOURCE_DISCORD = "discord"
+
+CHANNEL_COLUMNS: dict[ChannelKind, str] = {kind: f"channel_{kind.value}" for kind in ChannelKind}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def get_guild(session: AsyncSession) -> Guild | None:
+    """The tenant's guild row with its officer roles (the session is scoped to the guild)."""
+    statement = select(Guild).options(selectinload(Guild.officer_roles))
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+def channel_of(guild: Guild, kind: ChannelKind) -> int | None:
+    value: int | None = getattr(guild, CHANNEL_COLUMNS[kind])
+    return value
+
+
+def set_channel(guild: Guild, kind: ChannelKind, channel_id: int | None) -> None:
+    setattr(guild, CHANNEL_COLUMNS[kind], channel_id)
+
+
+def officer_role_ids(guild: Guild) -> list[int]:
+    return [role.role_id for role in guild.officer_roles]
+
+
+async def _apply(session: AsyncSession, tenant: TenantConfig, now: datetime) -> Guild:
+    guild = await get_guild(session)
+    if guild is None:
+        guild = Guild(name=tenant.name, source=SOURCE_FILE, registered_at=now)
+        session.add(guild)
+    guild.name = tenant.name
+    guild.source = SOURCE_FILE
+    guild.left_at = None
+    if tenant.faction is not None:
+        guild.faction = tenant.faction
+    for kind, channel_id in tenant.channels.items():
+        set_channel(guild, kind, channel_id)
+    known = set(officer_role_ids(guild))
+    for role_id in tenant.officer_roles:
+        if role_id not in known:
+            guild.officer_roles.append(OfficerRole(role_id=role_id))
+    await session.flush()
+    return guild
+
+
+async def provision(db: Database, tenants: TenantsFile) -> None:
+    """Configure every guild of `tenants.json` and register its API keys (idempotent)."""
+    now = utcnow()
+    for tenant in tenants.tenants:
+        async with db.tenant_write(tenant.guild_id) as session:
+            await _apply(session, tenant, now)
+            for key in tenant.api_keys:
+                await apikeys.ensure_key(
+                    session, key.key.get_secret_value(), label=key.label, created_by=SOURCE_FILE
+                )
+        log.info("tenant %r (guild %s) configured from tenants.json", tenant.name, tenant.guild_id)
+
+
+async def register(db: Database, guild_id: int, name: str) -> Guild:
+    """Register a guild the bot joined (open registration), or mark it present again."""
+    async with db.tenant_write(guild_id) as session:
+        guild = await get_guild(session)
+        if guild is None:
+            guild = Guild(name=name, source=SOURCE_DISCORD, registered_at=utcnow())
+            session.add(guild)
+            log.info("guild %s (%s) registered with default settings", guild_id, name)
+        guild.left_at = None
+        await session.flush()
+        return guild

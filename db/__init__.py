@@ -1,0 +1,1 @@
+"""Storage: models, engines and tenant-scoped sessions."""

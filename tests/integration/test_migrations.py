@@ -1,0 +1,108 @@
+"""Migrations: empty database to head on both dialects, schema equal to the models, cascades."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Connection
+
+from db.migrate import upgrade
+from db.models import (
+    Activity,
+    ActivityFaction,
+    ActivitySystem,
+    Base,
+    Event,
+    MarketBuy,
+    MissionInfluence,
+    Objective,
+    ObjectiveSettlement,
+    ObjectiveTarget,
+)
+from db.session import Database
+from tests.conftest import Postgres, postgres_admin
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+GUILD = 42
+
+
+def _diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def _migrated_schema_matches_models(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db.engine())
+        await upgrade(db.engine())  # a second run is a no-op
+        async with db.engine().connect() as connection:
+            assert await connection.run_sync(_diff) == []
+    finally:
+        await db.dispose()
+
+
+async def test_empty_sqlite_to_head(tmp_path: Path) -> None:
+    await _migrated_schema_matches_models(f"sqlite+aiosqlite:///{tmp_path}/new/empty.db")
+
+
+async def test_empty_postgres_to_head(postgres: Postgres) -> None:
+    name = f"warden_empty_{id(postgres)}"
+    await postgres.drop(name)
+    await postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        await _migrated_schema_matches_models(postgres.url(name))
+    finally:
+        await postgres.drop(name)
+
+
+async def _count(db: Database, model: type[Base]) -> int:
+    async with db.unscoped() as session:
+        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_cascades_delete_children(db: Database) -> None:
+    async with db.tenant_write(GUILD) as session:
+        event = Event(
+            event="MarketBuy", timestamp=NOW, content_hash="x", received_at=NOW, data={}
+        )
+        session.add(event)
+        await session.flush()
+        base = {"event_id": event.id, "timestamp": NOW}
+        session.add(MarketBuy(**base, count=1, buy_price=1, total_cost=1))
+        session.add(MissionInfluence(**base, faction="F", influence=2))
+        session.add(
+            Objective(
+                title="t", type="boost", starts_at=NOW, created_at=NOW, updated_at=NOW,
+                targets=[
+                    ObjectiveTarget(
+                        type="ground_cz", settlements=[ObjectiveSettlement(name="Barnes")]
+                    )
+                ],
+            )
+        )
+        session.add(
+            Activity(
+                cmdr="C", tickid="t1", timestamp=NOW, received_at=NOW,
+                systems=[
+                    ActivitySystem(
+                        name="S", address=1, twkills={}, factions=[ActivityFaction(name="F")]
+                    )
+                ],
+            )
+        )
+    for model in (MarketBuy, MissionInfluence, ObjectiveSettlement, ActivityFaction):
+        assert await _count(db, model) == 1
+
+    async with db.tenant_write(GUILD) as session:
+        # Core deletes: the database's ON DELETE CASCADE does the work, not the ORM.
+        await session.execute(delete(Event))
+        await session.execute(delete(Objective))
+        await session.execute(delete(Activity))
+    for model in (MarketBuy, MissionInfluence, ObjectiveTarget, ObjectiveSettlement,
+                  ActivitySystem, ActivityFaction):
+        assert await _count(db, model) == 0, model.__name__
