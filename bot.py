@@ -17,6 +17,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bgs import apikeys
 from bgs import tenants as tenant_service
 from bgs.ingest import IngestResult
 from db.migrate import upgrade
@@ -76,6 +77,11 @@ class Services:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def wait_background(self) -> None:
+        """Wait until the background work started so far has finished."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
     def events_stored(self, guild_id: int, result: IngestResult) -> None:
         """Run the after-ingest work (conflicts, protected factions) off the request path."""
         for hook in self.ingest_hooks:
@@ -90,8 +96,7 @@ class Services:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.listener.stop()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.wait_background()
         await self.db.dispose()
 
 
@@ -149,6 +154,38 @@ async def _cmd_migrate(_args: argparse.Namespace, settings: Settings, tenants: T
     await migrate_all(settings, tenants)
 
 
+async def _cmd_apikey(args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    db = Database(
+        settings.database_url,
+        {t.guild_id: t.database_url for t in tenants.tenants if t.database_url},
+    )
+    try:
+        async with db.tenant_write(args.guild) as session:
+            if args.action == "create":
+                key, info = await apikeys.create_key(
+                    session, label=args.label, created_by="command line"
+                )
+                print(f"API key {info.id} ({info.label}) for guild {args.guild}:")
+                print(f"  {key}")
+                print("It is shown only this once. In BGS-Tally's API settings paste:")
+                print(f"  URL: {settings.public_url}")
+                print(f"  Key: {key}")
+            elif args.action == "list":
+                keys = await apikeys.list_keys(session)
+                if not keys:
+                    print(f"guild {args.guild} has no API keys")
+                for info in keys:
+                    print(apikeys.describe(info))
+            else:
+                try:
+                    info = await apikeys.revoke_key(session, args.key_id)
+                except apikeys.UnknownKeyError as exc:
+                    raise ConfigError(str(exc)) from None
+                print(f"revoked: {apikeys.describe(info)}")
+    finally:
+        await db.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="BGS Warden Discord bot")
     parser.set_defaults(handler=_cmd_run)
@@ -157,6 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "migrate", help="apply database migrations to every configured database"
     ).set_defaults(handler=_cmd_migrate)
+
+    apikey = commands.add_parser("apikey", help="create, list or revoke listener API keys")
+    actions = apikey.add_subparsers(title="actions", dest="action", required=True)
+    create = actions.add_parser("create", help="create a key (printed once)")
+    create.add_argument("--guild", type=int, required=True, help="Discord guild (server) id")
+    create.add_argument("--label", default="command line", help="what the key is for")
+    listing = actions.add_parser("list", help="list a guild's keys (never the keys themselves)")
+    listing.add_argument("--guild", type=int, required=True)
+    revoke = actions.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("--guild", type=int, required=True)
+    revoke.add_argument("key_id", type=int, metavar="KEYID")
+    apikey.set_defaults(handler=_cmd_apikey)
     return parser
 
 

@@ -144,3 +144,14 @@ async def record_use(
     row.last_used_at = used_at
     if api_version is not None:
         row.api_version = api_version
+
+
+def describe(info: KeyInfo) -> str:
+    """One line about a key for operators and officers (never the key)."""
+    state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M} UTC" if info.revoked_at else "active"
+    used = f"{info.last_used_at:%Y-%m-%d %H:%M} UTC" if info.last_used_at else "never"
+    version = f", plugin API {info.api_version}" if info.api_version else ""
+    return (
+        f"#{info.id} {info.label!r}: {state}; created {info.created_at:%Y-%m-%d %H:%M} UTC by "
+        f"{info.created_by}; last used {used}{version}"
+    )

@@ -25,6 +25,12 @@ class ListenerServer:
         self.port = services.settings.listener_port
 
     @property
+    def app(self) -> web.Application:
+        if self._runner is None:
+            raise RuntimeError("the listener is not running")
+        return self._runner.app
+
+    @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/"
 

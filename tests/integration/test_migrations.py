@@ -67,9 +67,7 @@ async def _count(db: Database, model: type[Base]) -> int:
 
 async def test_cascades_delete_children(db: Database) -> None:
     async with db.tenant_write(GUILD) as session:
-        event = Event(
-            event="MarketBuy", timestamp=NOW, content_hash="x", received_at=NOW, data={}
-        )
+        event = Event(event="MarketBuy", timestamp=NOW, content_hash="x", received_at=NOW, data={})
         session.add(event)
         await session.flush()
         base = {"event_id": event.id, "timestamp": NOW}
@@ -77,7 +75,11 @@ async def test_cascades_delete_children(db: Database) -> None:
         session.add(MissionInfluence(**base, faction="F", influence=2))
         session.add(
             Objective(
-                title="t", type="boost", starts_at=NOW, created_at=NOW, updated_at=NOW,
+                title="t",
+                type="boost",
+                starts_at=NOW,
+                created_at=NOW,
+                updated_at=NOW,
                 targets=[
                     ObjectiveTarget(
                         type="ground_cz", settlements=[ObjectiveSettlement(name="Barnes")]
@@ -87,7 +89,10 @@ async def test_cascades_delete_children(db: Database) -> None:
         )
         session.add(
             Activity(
-                cmdr="C", tickid="t1", timestamp=NOW, received_at=NOW,
+                cmdr="C",
+                tickid="t1",
+                timestamp=NOW,
+                received_at=NOW,
                 systems=[
                     ActivitySystem(
                         name="S", address=1, twkills={}, factions=[ActivityFaction(name="F")]
@@ -103,6 +108,12 @@ async def test_cascades_delete_children(db: Database) -> None:
         await session.execute(delete(Event))
         await session.execute(delete(Objective))
         await session.execute(delete(Activity))
-    for model in (MarketBuy, MissionInfluence, ObjectiveTarget, ObjectiveSettlement,
-                  ActivitySystem, ActivityFaction):
+    for model in (
+        MarketBuy,
+        MissionInfluence,
+        ObjectiveTarget,
+        ObjectiveSettlement,
+        ActivitySystem,
+        ActivityFaction,
+    ):
         assert await _count(db, model) == 0, model.__name__

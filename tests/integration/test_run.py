@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-
-import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,17 @@ def free_port() -> int:
         return port
 
 
-async def test_listener_only_start_health_and_clean_shutdown(tmp_path: Path) -> None:
+def get_health(port: int) -> dict[str, str] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            assert response.status == 200
+            body: dict[str, str] = json.load(response)
+            return body
+    except urllib.error.URLError:
+        return None
+
+
+def test_listener_only_start_health_and_clean_shutdown(tmp_path: Path) -> None:
     port = free_port()
     database = tmp_path / "data" / "warden.db"
     env = {
@@ -35,8 +45,13 @@ async def test_listener_only_start_health_and_clean_shutdown(tmp_path: Path) -> 
         "LOG_LEVEL": "INFO",
     }
     migrate = subprocess.run(
-        [sys.executable, "bot.py", "migrate"], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=60, check=False,
+        [sys.executable, "bot.py", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert migrate.returncode == 0, migrate.stderr
     assert database.exists()
@@ -47,14 +62,10 @@ async def test_listener_only_start_health_and_clean_shutdown(tmp_path: Path) -> 
     try:
         body = None
         deadline = time.monotonic() + 20
-        async with aiohttp.ClientSession() as client:
-            while time.monotonic() < deadline and body is None:
-                try:
-                    async with client.get(f"http://127.0.0.1:{port}/health") as response:
-                        assert response.status == 200
-                        body = await response.json()
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
+        while time.monotonic() < deadline and body is None:
+            body = get_health(port)
+            if body is None:
+                time.sleep(0.1)
         assert body is not None, "the listener did not answer within 20 s"
         assert body["status"] == "ok"
         assert body["database"] == "ok"

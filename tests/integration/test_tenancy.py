@@ -20,7 +20,12 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def objective(title: str) -> Objective:
     return Objective(
-        title=title, type="boost", priority=1, starts_at=NOW, created_at=NOW, updated_at=NOW,
+        title=title,
+        type="boost",
+        priority=1,
+        starts_at=NOW,
+        created_at=NOW,
+        updated_at=NOW,
         targets=[ObjectiveTarget(type="inf", target_overall=10)],
     )
 
@@ -71,12 +76,9 @@ async def test_update_and_delete_touch_only_own_rows(db: Database) -> None:
         await session.execute(update(Objective).values(priority=5))
         await session.execute(delete(ObjectiveTarget))
     async with db.unscoped() as session:
-        priorities = {
-            title: priority
-            for title, priority in await session.execute(
-                select(Objective.title, Objective.priority)
-            )
-        }
+        priorities = dict(
+            (await session.execute(select(Objective.title, Objective.priority))).all()
+        )
     assert priorities == {"a1": 5, "a2": 5, "b1": 1}
     assert await count_all(db, ObjectiveTarget) == 1
     async with db.tenant_write(B) as session:
@@ -86,7 +88,10 @@ async def test_update_and_delete_touch_only_own_rows(db: Database) -> None:
 
 async def test_bulk_insert_is_stamped_and_foreign_rows_refused(db: Database) -> None:
     row = {
-        "event": "MarketSell", "timestamp": NOW, "content_hash": "h1", "received_at": NOW,
+        "event": "MarketSell",
+        "timestamp": NOW,
+        "content_hash": "h1",
+        "received_at": NOW,
         "data": {},
     }
     async with db.tenant_write(A) as session:
@@ -108,15 +113,24 @@ async def test_child_rows_filtered_too(db: Database) -> None:
     for guild in (A, B):
         async with db.tenant_write(guild) as session:
             event = Event(
-                event="MarketSell", timestamp=NOW, content_hash=f"h{guild}", received_at=NOW,
+                event="MarketSell",
+                timestamp=NOW,
+                content_hash=f"h{guild}",
+                received_at=NOW,
                 data={},
             )
             session.add(event)
             await session.flush()
             session.add(
                 MarketSell(
-                    event_id=event.id, timestamp=NOW, count=1, sell_price=1, total_sale=guild,
-                    avg_price_paid=0, profit=guild, black_market=False,
+                    event_id=event.id,
+                    timestamp=NOW,
+                    count=1,
+                    sell_price=1,
+                    total_sale=guild,
+                    avg_price_paid=0,
+                    profit=guild,
+                    black_market=False,
                 )
             )
     async with db.tenant(A) as session:

@@ -1,0 +1,68 @@
+"""Operator subcommands: `bot.py apikey create|list|revoke` serve a listener-only deployment."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import bot
+from bgs import apikeys
+from db.session import Database
+from tests.conftest import GUILD_A
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = bot.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def env(sqlite_url: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("TENANTS_FILE", f"{tmp_path}/tenants.json")
+    monkeypatch.setenv("LISTENER_PUBLIC_URL", "http://bgs.example.org:8085")
+    return sqlite_url
+
+
+def test_apikey_create_list_revoke(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "apikey", "create", "--guild", str(GUILD_A), "--label", "wing")
+    assert code == 0
+    key = out.splitlines()[1].strip()
+    assert key.isalnum() and len(key) == 43
+    assert "URL: http://bgs.example.org:8085/" in out
+
+    code, out, _ = run(capsys, "apikey", "list", "--guild", str(GUILD_A))
+    assert code == 0
+    assert "#1 'wing': active; created" in out and "by command line; last used never" in out
+    assert key not in out
+
+    code, out, _ = run(capsys, "apikey", "revoke", "--guild", str(GUILD_A), "1")
+    assert code == 0 and out.startswith("revoked: #1 'wing': revoked")
+
+    code, _, err = run(capsys, "apikey", "revoke", "--guild", str(GUILD_A), "99")
+    assert code == 2
+    assert "this server has no API key with id 99" in err
+
+
+def test_list_of_another_guild_is_empty(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "apikey", "create", "--guild", str(GUILD_A))
+    code, out, _ = run(capsys, "apikey", "list", "--guild", "5")
+    assert (code, out.strip()) == (0, "guild 5 has no API keys")
+
+
+def test_created_key_belongs_to_the_guild(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "apikey", "create", "--guild", str(GUILD_A))
+    key = out.splitlines()[1].strip()
+
+    async def owner() -> int | None:
+        db = Database(env)
+        try:
+            async with db.unscoped() as session:
+                found = await apikeys.find_owner(session, key)
+        finally:
+            await db.dispose()
+        return found.guild_id if found else None
+
+    assert asyncio.run(owner()) == GUILD_A
