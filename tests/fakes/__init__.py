@@ -1,0 +1,1 @@
+"""Fakes of external services that the real code runs against on loopback."""
