@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import json
 import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
+import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
 
 from bgs import apikeys
 from bgs import tenants as tenant_service
+from bgs.alerts import IngestAlerts, after_ingest
 from bgs.ingest import IngestResult
+from cogs import COGS
+from cogs._checks import resolve_tenant
+from cogs._errors import on_tree_error
 from db.migrate import upgrade
+from db.models import BotState
 from db.session import Database
 from listener.auth import KeyStore
 from listener.server import ListenerServer
@@ -28,9 +38,7 @@ from settings import ConfigError, Settings, TenantsFile, load_settings, load_ten
 
 log = logging.getLogger("warden")
 
-__version__ = "0.1.0"
-
-IngestHook = Callable[[int, IngestResult], Awaitable[None]]
+AlertSubscriber = Callable[[int, IngestAlerts], Awaitable[None]]
 
 
 def configure_logging(level: str) -> None:
@@ -61,7 +69,7 @@ class Services:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.keys = KeyStore(self.db)
         self.listener = ListenerServer(self)
-        self.ingest_hooks: list[IngestHook] = []
+        self.alert_subscribers: list[AlertSubscriber] = []
         self._background: set[asyncio.Task[Any]] = set()
 
     def spawn(self, coro: Awaitable[Any], *, name: str) -> None:
@@ -77,6 +85,13 @@ class Services:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    @property
+    def public_url(self) -> str:
+        """The URL members paste into BGS-Tally: LISTENER_PUBLIC_URL, else where we listen."""
+        if self.settings.listener_public_url:
+            return self.settings.public_url
+        return self.listener.url
+
     async def wait_background(self) -> None:
         """Wait until the background work started so far has finished."""
         while self._background:
@@ -84,8 +99,13 @@ class Services:
 
     def events_stored(self, guild_id: int, result: IngestResult) -> None:
         """Run the after-ingest work (conflicts, protected factions) off the request path."""
-        for hook in self.ingest_hooks:
-            self.spawn(hook(guild_id, result), name=f"ingest-hook-{guild_id}")
+        self.spawn(self._after_ingest(guild_id, result), name=f"after-ingest-{guild_id}")
+
+    async def _after_ingest(self, guild_id: int, result: IngestResult) -> None:
+        alerts = await after_ingest(self.db, guild_id, result)
+        if alerts:
+            for subscriber in self.alert_subscribers:
+                await subscriber(guild_id, alerts)
 
     async def start(self) -> None:
         await tenant_service.provision(self.db, self.tenants)
@@ -112,6 +132,77 @@ async def migrate_all(settings: Settings, tenants: TenantsFile) -> None:
             log.info("database %s is at the newest schema", db.engine(url).url)
     finally:
         await db.dispose()
+
+
+COMMAND_HASH_KEY = "command_tree_hash"
+
+
+class WardenBot(commands.Bot):
+    """The Discord bot: owns the services and stops them when it closes.
+
+    Intents: only `guilds` (no privileged intents). Slash commands carry the member's roles
+    and permissions in each interaction, so the members intent is not needed; the bot never
+    reads message content.
+    """
+
+    def __init__(self, services: Services, *, sync_commands: bool | None = None, **options: Any):
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            allowed_contexts=app_commands.AppCommandContext(guild=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.services = services
+        self._sync_commands = sync_commands
+        self.tree.interaction_check = resolve_tenant  # type: ignore[method-assign]
+        self.tree.on_error = on_tree_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        await self.services.start()
+        for extension in COGS:
+            await self.load_extension(extension)
+        await self.sync_commands(force=bool(self._sync_commands))
+
+    def command_hash(self) -> str:
+        payload = sorted(
+            (command.to_dict(self.tree) for command in self.tree.get_commands()),
+            key=lambda command: str(command["name"]),
+        )
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Publish the command tree when it changed since the last sync (or when forced)."""
+        if self._sync_commands is False:
+            return False
+        digest = self.command_hash()
+        key = f"{COMMAND_HASH_KEY}:{self.application_id}"
+        async with self.services.db.unscoped() as session:
+            stored = await session.get(BotState, key)
+        if stored is not None and stored.value == digest and not force:
+            log.info("slash commands unchanged since the last sync; not syncing")
+            return False
+        synced = await self.tree.sync()
+        async with self.services.db.unscoped_write() as session:
+            await session.merge(BotState(key=key, value=digest, updated_at=tenant_service.utcnow()))
+        log.info("synced %d slash commands with Discord", len(synced))
+        return True
+
+    async def close(self) -> None:
+        await self.services.close()
+        await super().close()
+
+
+def build_bot(settings: Settings, tenants: TenantsFile, **options: Any) -> WardenBot:
+    """The bot for these settings; extra `discord.Client` options pass through (tests use them)."""
+    services = Services(settings, tenants)
+    if settings.shard_count is not None:
+        options.setdefault("shard_count", settings.shard_count)
+        options.setdefault("shard_ids", settings.parsed_shard_ids)
+    return WardenBot(services, **options)
 
 
 async def _wait_for_stop_signal() -> None:
@@ -143,11 +234,46 @@ async def run_listener_only(settings: Settings, tenants: TenantsFile) -> None:
 Command = Callable[[argparse.Namespace, Settings, TenantsFile], Coroutine[Any, Any, None]]
 
 
+async def run_bot(settings: Settings, tenants: TenantsFile, *, force_sync: bool = False) -> None:
+    assert settings.discord_token is not None
+    bot = build_bot(settings, tenants, sync_commands=force_sync or None)
+    runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+    stopper = asyncio.create_task(_wait_for_stop_signal())
+    try:
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            runner.result()
+        log.info("shutting down")
+    except discord.LoginFailure:
+        raise ConfigError("Discord refused DISCORD_TOKEN; check the bot token") from None
+    finally:
+        stopper.cancel()
+        await bot.close()
+        if not runner.done():
+            await asyncio.wait({runner}, timeout=10)
+
+
 async def _cmd_run(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
     if settings.discord_token is None:
         await run_listener_only(settings, tenants)
-        return
-    raise ConfigError("the Discord bot is not available in this build yet")
+    else:
+        await run_bot(settings, tenants)
+
+
+async def _cmd_sync(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    if settings.discord_token is None:
+        raise ConfigError("set DISCORD_TOKEN to sync the slash commands with Discord")
+    bot = build_bot(settings, tenants, sync_commands=True)
+    try:
+        await bot.login(settings.discord_token.get_secret_value())
+        await bot.services.db.ping()
+        for extension in COGS:
+            await bot.load_extension(extension)
+        await bot.sync_commands(force=True)
+    except discord.LoginFailure:
+        raise ConfigError("Discord refused DISCORD_TOKEN; check the bot token") from None
+    finally:
+        await bot.close()
 
 
 async def _cmd_migrate(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
@@ -189,13 +315,17 @@ async def _cmd_apikey(args: argparse.Namespace, settings: Settings, tenants: Ten
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="BGS Warden Discord bot")
     parser.set_defaults(handler=_cmd_run)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    commands.add_parser("run", help="start the bot (the default)").set_defaults(handler=_cmd_run)
-    commands.add_parser(
+    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subcommands.add_parser("run", help="start the bot (the default)").set_defaults(handler=_cmd_run)
+    subcommands.add_parser(
         "migrate", help="apply database migrations to every configured database"
     ).set_defaults(handler=_cmd_migrate)
 
-    apikey = commands.add_parser("apikey", help="create, list or revoke listener API keys")
+    subcommands.add_parser(
+        "sync", help="publish the slash commands to Discord now (normally automatic)"
+    ).set_defaults(handler=_cmd_sync)
+
+    apikey = subcommands.add_parser("apikey", help="create, list or revoke listener API keys")
     actions = apikey.add_subparsers(title="actions", dest="action", required=True)
     create = actions.add_parser("create", help="create a key (printed once)")
     create.add_argument("--guild", type=int, required=True, help="Discord guild (server) id")

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+VERSION = "0.1.0"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/warden.db"
 API_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{16,128}$")
 
@@ -118,6 +119,8 @@ class Settings(BaseSettings):
     listener_host: str = "127.0.0.1"
     listener_port: int = Field(default=8085, ge=0, le=65535)
     listener_public_url: str | None = None
+    listener_rate_limit: float = Field(default=10.0, ge=0)  # requests/s per API key; 0 = off
+    listener_rate_burst: int = Field(default=50, ge=1)
     log_level: str = "INFO"
     server_name: str = "BGS Warden"
     server_description: str = "Squadron BGS tracking: your activity, objectives and alerts."

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bgs import apikeys
-from db.models import Guild, OfficerRole
+from bgs.errors import DomainError
+from db.models import Guild, GuildNotice, OfficerRole
 from db.session import Database
 from settings import ChannelKind, TenantConfig, TenantsFile
 
@@ -89,3 +90,66 @@ async def register(db: Database, guild_id: int, name: str) -> Guild:
         guild.left_at = None
         await session.flush()
         return guild
+
+
+class SettingsError(DomainError):
+    """A setting the user asked for is not allowed; the message says what is."""
+
+
+def parse_hours(text: str) -> str:
+    """'0, 6,12,18' → '0,6,12,18'; each an hour 0-23, at least one, no repeats."""
+    try:
+        hours = sorted({int(part) for part in text.replace(" ", "").split(",") if part})
+    except ValueError:
+        raise SettingsError(
+            f"Hours must be whole hours 0-23 separated by commas, like `0,6,12,18` (got `{text}`)."
+        ) from None
+    if not hours or hours[0] < 0 or hours[-1] > 23:
+        raise SettingsError(f"Hours must be between 0 and 23, like `0,6,12,18` (got `{text}`).")
+    return ",".join(str(hour) for hour in hours)
+
+
+def digest_hours(guild: Guild) -> list[int]:
+    return [int(hour) for hour in guild.conflict_digest_hours.split(",") if hour]
+
+
+async def add_notice(session: AsyncSession, text: str) -> None:
+    session.add(GuildNotice(created_at=utcnow(), text=text[:500]))
+    await session.flush()
+
+
+async def recent_notices(session: AsyncSession, limit: int = 5) -> list[GuildNotice]:
+    statement = select(GuildNotice).order_by(GuildNotice.created_at.desc()).limit(limit)
+    return list((await session.execute(statement)).scalars())
+
+
+async def drop_channel(session: AsyncSession, channel_id: int, name: str) -> list[ChannelKind]:
+    """Forget a deleted channel in every setting that used it, leaving a notice for /status."""
+    guild = await get_guild(session)
+    dropped = (
+        [] if guild is None else [k for k in ChannelKind if channel_of(guild, k) == channel_id]
+    )
+    if guild is not None and dropped:
+        for kind in dropped:
+            set_channel(guild, kind, None)
+        kinds = ", ".join(kind.value for kind in dropped)
+        await add_notice(session, f"Channel #{name} was deleted; it was the {kinds} channel.")
+    return dropped
+
+
+async def drop_role(session: AsyncSession, role_id: int, name: str) -> bool:
+    """Forget a deleted officer role, leaving a notice for /status."""
+    guild = await get_guild(session)
+    if guild is None or role_id not in officer_role_ids(guild):
+        return False
+    guild.officer_roles[:] = [r for r in guild.officer_roles if r.role_id != role_id]
+    await add_notice(session, f"Officer role @{name} was deleted and removed from the settings.")
+    return True
+
+
+async def mark_left(db: Database, guild_id: int) -> None:
+    """The bot left or was removed: keep every row, remember when."""
+    async with db.tenant_write(guild_id) as session:
+        guild = await get_guild(session)
+        if guild is not None:
+            guild.left_at = utcnow()

@@ -1,0 +1,3 @@
+"""Discord face: one cog per feature. The bot loads exactly the extensions listed here."""
+
+COGS = ("cogs.admin",)

@@ -1,0 +1,264 @@
+"""/config, /apikey, /status and /help over the fake Discord, as members and officers use them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import discord
+import pytest
+from sqlalchemy import select
+
+from bgs import tenants
+from db.models import Guild, KnownFaction
+from settings import ChannelKind
+from tests.conftest import PluginClient
+from tests.e2e.conftest import FACTION, Squadron, eventually
+from tests.fakes.fake_discord import SEND_MESSAGES
+
+DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
+
+
+async def guild_row(squadron: Squadron) -> Guild:
+    async with squadron.bot.services.db.tenant(squadron.guild.id) as session:
+        row = await tenants.get_guild(session)
+    assert row is not None
+    return row
+
+
+# -- /config --------------------------------------------------------------------------------
+
+
+async def test_config_show_for_members(squadron: Squadron) -> None:
+    record = await squadron.member("config show")
+    text = record.text()
+    assert record.ephemeral
+    assert f"**Faction:** {FACTION}" in text
+    assert f"tick: <#{squadron.channel('bgs-tick')}>" in text
+    assert "summary: not set" in text
+    assert f"<@&{squadron.officer_role}>" in text
+    assert "Configured from:** tenants.json" in text
+    assert "conflict digest: on at 00:00, 06:00, 12:00, 18:00 UTC" in text
+
+
+async def test_long_config_show_stays_within_limits(squadron: Squadron) -> None:
+    async with squadron.bot.services.db.tenant_write(squadron.guild.id) as session:
+        guild = await tenants.get_guild(session)
+        assert guild is not None
+        guild.officer_roles.extend(tenants.OfficerRole(role_id=10**18 + n) for n in range(300))
+    record = await squadron.member("config show")
+    reply = record.reply
+    assert reply is not None
+    for embed in reply.embeds:
+        assert len(embed.get("description", "")) <= 4096
+        assert len(discord.Embed.from_dict(embed)) <= 6000
+    assert reply.find_component("page:next") is not None
+
+
+async def test_config_faction(squadron: Squadron) -> None:
+    denied = await squadron.member("config faction", {"name": "Alpha Pirates"})
+    assert denied.ephemeral and denied.text() == DENIED.format(squadron.officer_role)
+    assert (await guild_row(squadron)).faction == FACTION
+
+    record = await squadron.officer("config faction", {"name": "Alpha Pirates"})
+    assert record.text() == "The squadron's faction is now **Alpha Pirates**."
+    assert (await guild_row(squadron)).faction == "Alpha Pirates"
+
+    by_admin = await squadron.admin("config faction", {"name": "Alpha Traders"})
+    assert "Alpha Traders" in by_admin.text()
+
+
+async def test_config_faction_autocomplete(squadron: Squadron) -> None:
+    now = datetime.now(UTC)
+    async with squadron.bot.services.db.tenant_write(squadron.guild.id) as session:
+        session.add_all(
+            KnownFaction(name=name, last_seen=now)
+            for name in ("Alpha Defence Force", "Alpha Pirates", "Beta Union")
+        )
+    choices = await squadron.fake.autocomplete(
+        "config faction",
+        {"name": "alpha"},
+        focused="name",
+        guild_id=squadron.guild.id,
+        roles=[squadron.officer_role],
+    )
+    assert sorted(c["value"] for c in choices) == ["Alpha Defence Force", "Alpha Pirates"]
+
+
+async def test_config_channel(squadron: Squadron) -> None:
+    summary = squadron.channel("bgs-summary")
+    denied = await squadron.member("config channel", {"kind": "summary", "channel": summary})
+    assert denied.text() == DENIED.format(squadron.officer_role)
+
+    record = await squadron.officer("config channel", {"kind": "summary", "channel": summary})
+    assert record.text() == f"Summary posts go to <#{summary}>."
+    assert tenants.channel_of(await guild_row(squadron), ChannelKind.SUMMARY) == summary
+
+    cleared = await squadron.officer("config channel", {"kind": "summary"})
+    assert cleared.text() == "Summary posts are off (no channel)."
+    assert tenants.channel_of(await guild_row(squadron), ChannelKind.SUMMARY) is None
+
+
+async def test_config_channel_the_bot_cannot_post_in(squadron: Squadron) -> None:
+    alerts = squadron.channel("bgs-alerts")
+    await squadron.fake.set_channel_overwrites(
+        alerts, [squadron.fake.bot_overwrite(deny=SEND_MESSAGES)]
+    )
+    record = await squadron.officer("config channel", {"kind": "alerts", "channel": alerts})
+    assert record.ephemeral
+    assert record.text().startswith(
+        f"I cannot post in <#{alerts}>: I am missing Send Messages, Embed Links, Attach Files."
+    )
+    assert tenants.channel_of(await guild_row(squadron), ChannelKind.ALERTS) is None
+
+
+async def test_officer_roles(squadron: Squadron) -> None:
+    pilot = squadron.guild.role("Pilot").id
+    denied = await squadron.member("config officer-role add", {"role": pilot})
+    assert denied.text() == DENIED.format(squadron.officer_role)
+
+    added = await squadron.officer("config officer-role add", {"role": pilot})
+    assert added.text().startswith(f"<@&{pilot}> is now an officer role.")
+    assert "Server Settings → Integrations" in added.text()
+    assert tenants.officer_role_ids(await guild_row(squadron)) == sorted(
+        [squadron.officer_role, pilot]
+    )
+    # a pilot is an officer now
+    record = await squadron.fake.invoke(
+        "config faction", {"name": "X"}, guild_id=squadron.guild.id, roles=[pilot]
+    )
+    assert "now **X**" in (await record.wait_reply()).text()
+
+    again = await squadron.officer("config officer-role add", {"role": pilot})
+    assert again.text() == f"<@&{pilot}> is already an officer role."
+
+    removed = await squadron.officer("config officer-role remove", {"role": pilot})
+    assert removed.text() == f"<@&{pilot}> is no longer an officer role."
+    unknown = await squadron.officer("config officer-role remove", {"role": pilot})
+    assert "is not an officer role; nothing was changed" in unknown.text()
+
+
+async def test_config_schedule(squadron: Squadron) -> None:
+    record = await squadron.officer(
+        "config schedule",
+        {"post_tick_delay": 30, "daily_summary": False, "digest_hours": "18, 6"},
+    )
+    assert record.text() == (
+        "Post-tick summary 30 min after the tick; daily summary off; CZ summaries on; "
+        "conflict digest on at 06:00, 18:00 UTC."
+    )
+    guild = await guild_row(squadron)
+    assert (guild.post_tick_delay_minutes, guild.daily_summary, guild.conflict_digest_hours) == (
+        30,
+        False,
+        "6,18",
+    )
+    bad = await squadron.officer("config schedule", {"digest_hours": "25"})
+    assert bad.text() == "Hours must be between 0 and 23, like `0,6,12,18` (got `25`)."
+    assert (await guild_row(squadron)).conflict_digest_hours == "6,18"
+    denied = await squadron.member("config schedule", {"daily_summary": True})
+    assert denied.text() == DENIED.format(squadron.officer_role)
+
+
+# -- /apikey --------------------------------------------------------------------------------
+
+
+async def test_apikey_lifecycle_with_the_listener(
+    squadron: Squadron, plugin_for: PluginClient
+) -> None:
+    created = await squadron.officer("apikey create", {"label": "Wing One"})
+    assert created.ephemeral
+    text = created.text()
+    key = text.split("```\n")[1].split("\n")[0]
+    assert key.isalnum() and len(key) == 43
+    assert squadron.bot.services.listener.url in text and "I Approve" in text
+
+    plugin_for.key = key
+    posted = await plugin_for.post_events([])
+    assert posted.status == 200
+
+    listed = await squadron.officer("apikey list")
+    assert "**Wing One**" in listed.text() and key not in listed.text()
+
+    choices = await squadron.fake.autocomplete(
+        "apikey revoke",
+        {"key": "wing"},
+        focused="key",
+        guild_id=squadron.guild.id,
+        roles=[squadron.officer_role],
+    )
+    assert [c["name"].split(" (")[0] for c in choices] == ["Wing One"]
+    revoked = await squadron.officer("apikey revoke", {"key": choices[0]["value"]})
+    assert revoked.text().startswith("Key **Wing One**")
+    assert (await plugin_for.post_events([])).status == 401
+
+
+async def test_apikey_is_for_officers(squadron: Squadron) -> None:
+    record = await squadron.member("apikey create")
+    assert record.text() == DENIED.format(squadron.officer_role)
+    record = await squadron.member("apikey list")
+    assert record.text() == DENIED.format(squadron.officer_role)
+
+
+async def test_revoking_an_unknown_key(squadron: Squadron) -> None:
+    record = await squadron.officer("apikey revoke", {"key": "999"})
+    assert record.text() == "This server has no such key; `/apikey list` shows the keys."
+
+
+# -- /status, /help, deleted channels and roles -----------------------------------------------
+
+
+async def test_status(squadron: Squadron, plugin_for: PluginClient) -> None:
+    before = await squadron.member("status")
+    assert "sqlite: ok" in before.text()
+    assert "nothing yet" in before.text()
+    assert "none seen yet" in before.text()
+
+    reply = await plugin_for.post_events(
+        [{"event": "Docked", "timestamp": "2026-11-26T13:10:11Z", "cmdr": "Test Cmdr"}]
+    )
+    assert reply.status == 200
+    tick = squadron.channel("bgs-tick")
+    await squadron.fake.set_channel_overwrites(
+        tick, [squadron.fake.bot_overwrite(deny=SEND_MESSAGES)]
+    )
+    after = await squadron.member("status")
+    assert "from CMDR Test Cmdr (1 cmdr(s) so far)" in after.text()
+    assert f"tick (<#{tick}>): missing Send Messages" in after.text()
+    assert squadron.bot.services.listener.url in after.text()
+
+
+async def test_deleted_channel_and_role_are_dropped_and_reported(squadron: Squadron) -> None:
+    tick = squadron.channel("bgs-tick")
+    await squadron.fake.delete_channel(tick)
+    await squadron.fake.delete_role(squadron.guild.id, squadron.officer_role)
+
+    async def dropped() -> bool:
+        guild = await guild_row(squadron)
+        return tenants.channel_of(guild, ChannelKind.TICK) is None and not guild.officer_roles
+
+    await eventually(dropped)
+    status = await squadron.member("status")
+    assert "Channel #bgs-tick was deleted; it was the tick channel." in status.text()
+    assert "Officer role @Officer was deleted" in status.text()
+
+
+@pytest.mark.parametrize("as_officer", [False, True])
+async def test_help(squadron: Squadron, as_officer: bool) -> None:
+    record = await (squadron.officer if as_officer else squadron.member)("help")
+    text = record.text()
+    assert "`/status`" in text and "`/config show`" in text
+    assert ("`/apikey create`" in text) is as_officer
+    assert "Server Settings → Integrations" in text
+
+
+async def test_every_config_change_is_logged(
+    squadron: Squadron, caplog: pytest.LogCaptureFixture
+) -> None:
+    await squadron.officer("config faction", {"name": "Alpha Pirates"})
+    assert f"guild {squadron.guild.id}:" in caplog.text and "ran /config faction" in caplog.text
+
+
+async def test_nothing_leaks_between_guilds(squadron: Squadron) -> None:
+    async with squadron.bot.services.db.unscoped() as session:
+        rows = (await session.execute(select(Guild.guild_id))).scalars().all()
+    assert rows == [squadron.guild.id]

@@ -1,0 +1,143 @@
+"""The bot core over the fake Discord: login, sync, tenants, permissions, errors, reconnect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import discord
+import pytest
+from discord import app_commands
+from sqlalchemy import select
+
+from bgs import tenants
+from bot import COMMAND_HASH_KEY, build_bot
+from db.models import BotState
+from tests.conftest import settings_for
+from tests.e2e.conftest import GUILD, Squadron, eventually, tenants_for
+from tests.fakes.fake_discord import FakeDiscord, FakeGuild
+
+OFFICER_COMMANDS = {"apikey"}
+
+
+async def test_login_ready_and_synced_commands(squadron: Squadron) -> None:
+    synced = {command["name"]: command for command in squadron.fake.synced_commands()}
+    assert {"config", "apikey", "status", "help"} <= set(synced)
+    config = {option["name"]: option for option in synced["config"]["options"]}
+    assert set(config) == {"show", "faction", "channel", "officer-role", "schedule"}
+    assert {o["name"] for o in config["officer-role"]["options"]} == {"add", "remove"}
+    channel_kinds = {c["value"] for c in config["channel"]["options"][0]["choices"]}
+    assert channel_kinds == {"tick", "summary", "conflict", "alerts"}
+    assert synced["apikey"]["default_member_permissions"] == str(
+        discord.Permissions.manage_guild.flag
+    )
+    for name, command in synced.items():
+        if name not in OFFICER_COMMANDS:
+            assert command.get("default_member_permissions") is None, name
+        assert command["contexts"] == [0], name  # guild only
+
+
+async def test_sync_only_when_the_command_set_changed(
+    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(sqlite_url, tmp_path, discord_token="fake-bot-token")
+
+    def puts() -> int:
+        return sum(1 for r in fake.requests if r.method == "PUT" and r.path.endswith("/commands"))
+
+    bot = build_bot(settings, tenants_for(guild), guild_ready_timeout=0.05)
+    async with fake.run_bot(bot):
+        async with bot.services.db.unscoped() as session:
+            stored = (await session.execute(select(BotState))).scalars().all()
+        assert [s.key for s in stored] == [f"{COMMAND_HASH_KEY}:{bot.application_id}"]
+    assert puts() == 1
+
+    again = build_bot(settings, tenants_for(guild), guild_ready_timeout=0.05)
+    async with fake.run_bot(again):
+        pass
+    assert puts() == 1  # same commands: no second sync
+
+    changed = build_bot(settings, tenants_for(guild), guild_ready_timeout=0.05)
+
+    @changed.tree.command(name="extra", description="a new command")
+    async def extra(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("hi")
+
+    async with fake.run_bot(changed):
+        pass
+    assert puts() == 2
+
+
+async def test_unconfigured_guild_is_told_whom_to_ask(
+    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path
+) -> None:
+    stranger = fake.add_guild(GUILD + (7 << 22), "Strangers", roles=["Officer"])
+    settings = settings_for(sqlite_url, tmp_path, discord_token="fake-bot-token")
+    bot = build_bot(settings, tenants_for(guild), guild_ready_timeout=0.05)
+    async with fake.run_bot(bot):
+        record = await fake.invoke("status", guild_id=stranger.id)
+        await record.wait_reply()
+    assert record.ephemeral
+    assert "not configured for BGS Warden" in record.text()
+    assert str(stranger.id) in record.text()
+
+
+async def test_open_registration_registers_on_join_and_on_first_command(
+    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(sqlite_url, tmp_path, discord_token="fake-bot-token")
+    bot = build_bot(settings, tenants_for(guild, open_registration=True), guild_ready_timeout=0.05)
+    async with fake.run_bot(bot):
+        joined = await fake.bot_joins_guild(GUILD + (9 << 22), "Newcomers")
+        record = await fake.invoke("config show", guild_id=joined.id)
+        await record.wait_reply()
+        assert "Configured from:** discord" in record.text()
+        await fake.bot_leaves_guild(joined.id)
+
+        async def marked_left() -> bool:
+            async with bot.services.db.tenant(joined.id) as session:
+                row = await tenants.get_guild(session)
+            return row is not None and row.left_at is not None  # the row is kept
+
+        await eventually(marked_left)
+
+
+async def test_unexpected_error_gets_an_error_id_in_reply_and_log(
+    squadron: Squadron, caplog: pytest.LogCaptureFixture
+) -> None:
+    @squadron.bot.tree.command(name="boom", description="fails")
+    async def boom(interaction: discord.Interaction, value: int) -> None:
+        await interaction.response.defer(ephemeral=True)
+        raise RuntimeError("kaboom")
+
+    await squadron.bot.tree.sync()
+    record = await squadron.member("boom", {"value": 3})
+    text = record.text()
+    assert record.ephemeral
+    error_id = text.split("`")[1]
+    assert f"error {error_id} in /boom" in caplog.text
+    assert f"guild {GUILD}" in caplog.text and "'value': 3" in caplog.text
+    assert "kaboom" in caplog.text
+
+
+async def test_user_error_before_response_is_ephemeral(squadron: Squadron) -> None:
+    record = await squadron.officer("apikey revoke", {"key": "not-a-key"})
+    assert record.ephemeral
+    assert record.text() == "Pick the key from the list (start typing its label)."
+
+
+async def test_reconnect_keeps_answering(squadron: Squadron) -> None:
+    await squadron.fake.send_reconnect()
+    record = await squadron.member("help")
+    assert "BGS Warden collects" in record.text()
+
+
+def test_checks_are_declared_with_default_permissions() -> None:
+    from cogs._checks import officer_command
+
+    @officer_command()
+    @app_commands.command(name="x", description="x")
+    async def x(interaction: discord.Interaction) -> None:  # pragma: no cover
+        return
+
+    assert x.default_permissions is not None and x.default_permissions.manage_guild
+    assert len(x.checks) == 1
