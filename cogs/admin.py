@@ -417,6 +417,23 @@ class Admin(commands.Cog):
             log.info("joined guild %s (%s), which is not configured", guild.id, guild.name)
 
     @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """At start: catch up with what changed while the bot was offline."""
+        services = self.bot.services
+        async with services.db.tenant_write(guild.id) as session:
+            row = await tenants.get_guild(session)
+            if row is not None:
+                for kind in ChannelKind:
+                    channel_id = tenants.channel_of(row, kind)
+                    if channel_id is not None and guild.get_channel(channel_id) is None:
+                        await tenants.drop_channel(session, channel_id, str(channel_id))
+                for role_id in tenants.officer_role_ids(row):
+                    if guild.get_role(role_id) is None:
+                        await tenants.drop_role(session, role_id, str(role_id))
+        if row is None and services.tenants.open_registration:
+            await tenants.register(services.db, guild.id, guild.name)
+
+    @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await tenants.mark_left(self.bot.services.db, guild.id)
         log.info("left guild %s (%s); its data is kept", guild.id, guild.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import discord
 import pytest
@@ -11,9 +12,10 @@ from sqlalchemy import select
 from bgs import tenants
 from db.models import Guild, KnownFaction
 from settings import ChannelKind
-from tests.conftest import PluginClient
-from tests.e2e.conftest import FACTION, Squadron, eventually
-from tests.fakes.fake_discord import SEND_MESSAGES
+from bot import build_bot
+from tests.conftest import PluginClient, settings_for
+from tests.e2e.conftest import FACTION, Squadron, eventually, tenants_for
+from tests.fakes.fake_discord import SEND_MESSAGES, FakeDiscord, FakeGuild
 
 DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
 
@@ -262,3 +264,22 @@ async def test_nothing_leaks_between_guilds(squadron: Squadron) -> None:
     async with squadron.bot.services.db.unscoped() as session:
         rows = (await session.execute(select(Guild.guild_id))).scalars().all()
     assert rows == [squadron.guild.id]
+
+
+async def test_channels_and_roles_deleted_while_offline_are_dropped_at_start(
+    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(sqlite_url, tmp_path, discord_token="fake-bot-token")
+    tenants_file = tenants_for(guild)
+    del guild.channels[guild.channel("bgs-tick").id]
+    del guild.roles[guild.role("Officer").id]
+    bot = build_bot(settings, tenants_file, guild_ready_timeout=0.05)
+    async with fake.run_bot(bot):
+
+        async def dropped() -> bool:
+            async with bot.services.db.tenant(guild.id) as session:
+                row = await tenants.get_guild(session)
+            assert row is not None
+            return tenants.channel_of(row, ChannelKind.TICK) is None and not row.officer_roles
+
+        await eventually(dropped)
