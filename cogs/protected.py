@@ -1,0 +1,533 @@
+"""Protected factions: /protected add, edit, remove and list; the harm alerts posted when a
+member's work hurts one; and `harm_marks` for other cogs to flag such work.
+
+Alerts: after each stored batch the services hand this cog the (protected faction, cmdr, tick)
+alerts that gained harm. Each is one message in the faction's channel (or the guild's alerts
+channel), posted the first time and edited in place through the post ledger as more harm of
+that cmdr arrives in that tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Final, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from discord.utils import escape_markdown
+from sqlalchemy import select
+
+from bgs import tenants
+from bgs.alerts import IngestAlerts
+from bgs.periods import latest_ticks
+from bgs.protected import (
+    ALERT_KIND,
+    KEEP,
+    KIND_LABELS,
+    KIND_UNITS,
+    AlertRef,
+    HarmAlert,
+    HarmKind,
+    HarmSummary,
+    Keep,
+    KindTotal,
+    ProtectedError,
+    ProtectedInfo,
+    _signed,
+    add_protected,
+    edit_protected,
+    faction_choices,
+    get_protected,
+    harm_alert,
+    harm_summary,
+    list_protected,
+    remove_protected,
+)
+from cogs._checks import officer_only, tenant_of, warden
+from cogs._errors import UserError
+from cogs._posting import post_or_edit
+from cogs._ui import (
+    DESCRIPTION_LIMIT,
+    EmbedField,
+    Reply,
+    abbreviate,
+    embed,
+    number,
+    pages,
+    send,
+    ts,
+)
+from cogs.admin import missing_permissions
+from db.models import Event, Guild
+from settings import ChannelKind
+
+if TYPE_CHECKING:
+    from bot import WardenBot
+
+log = logging.getLogger(__name__)
+
+CHOICE_LIMIT: Final = 100  # Discord's length limit of an autocomplete choice's name and value
+CONFIRM_TIMEOUT: Final = 120.0  # seconds an officer has to confirm /protected remove
+HARM_WEEK: Final = timedelta(days=7)  # the window of /protected list's longer harm count
+ALERT_COLOUR: Final = discord.Colour.red()
+ALERT_FOOTER: Final = "Protected faction alert · updated as more harm arrives this tick"
+HARM_LINES_SPACE: Final = DESCRIPTION_LIMIT - 300  # room left for the description and tick
+
+# How a mark names the work it counts (one, several); the kinds not listed are amounts.
+_MARK_NOUNS: Final[Mapping[HarmKind, tuple[str, str]]] = {
+    HarmKind.OPPONENT_MISSION: ("mission for its opponent", "missions for its opponent"),
+    HarmKind.OPPONENT_SPACE_CZ: ("space CZ for its opponent", "space CZs for its opponent"),
+    HarmKind.OPPONENT_GROUND_CZ: ("ground CZ for its opponent", "ground CZs for its opponent"),
+    HarmKind.OPPONENT_CZ_OBJECTIVE: (
+        "CZ objective for its opponent",
+        "CZ objectives for its opponent",
+    ),
+    HarmKind.KILL_BOND: ("ship killed", "ships killed"),
+    HarmKind.MURDER: ("murder", "murders"),
+    HarmKind.MISSION_FAILED: ("failed mission", "failed missions"),
+}
+_COUNTED_UNITS: Final = frozenset({"CZ", "objective"})  # units whose amount is a number of things
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+def cmdr_label(cmdr: str | None) -> str:
+    return f"CMDR {cmdr}" if cmdr else "An unknown cmdr"
+
+
+def total_text(kind: HarmKind, total: KindTotal) -> str:
+    """'murders: 2 (20,000 CR)', 'influence lost through missions: 1 (−3 INF)',
+    'space CZs for the opponent: 3'."""
+    unit = KIND_UNITS[kind]
+    if unit in _COUNTED_UNITS:
+        return f"{KIND_LABELS[kind]}: {number(total.amount)}"
+    amount = _signed(total.amount) if unit == "INF" else number(total.amount)
+    extra = f" ({amount} {unit})" if total.amount else ""
+    return f"{KIND_LABELS[kind]}: {total.count}{extra}"
+
+
+def _tick_text(tickid: str | None, ticktime: datetime | None) -> str:
+    if ticktime is not None:
+        return f"Tick of {ts(ticktime)}"
+    return f"Tick `{tickid}`" if tickid else "Tick unknown"
+
+
+def alert_embed(alert: HarmAlert, ticktime: datetime | None) -> discord.Embed:
+    """The alert message: who, which tick, each harm (time, system, what, how much), totals."""
+    header = [f"*{escape_markdown(alert.description)}*"] if alert.description else []
+    header.append(_tick_text(alert.tickid, ticktime))
+    lines: list[str] = []
+    used = 0
+    for index, harm in enumerate(alert.harms):
+        line = (
+            f"{ts(harm.timestamp, 't')} **{harm.system_name or 'unknown system'}** — {harm.detail}"
+        )
+        if used + len(line) + 1 > HARM_LINES_SPACE:
+            lines.append(f"… and {len(alert.harms) - index} more (counted in the totals)")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    totals = "\n".join(total_text(kind, total) for kind, total in alert.totals.items())
+    return embed(
+        f"⚠️ {cmdr_label(alert.cmdr)} harmed {alert.faction}",
+        "\n".join([*header, "", *lines]),
+        [EmbedField("Totals", totals)],
+        footer=ALERT_FOOTER,
+        colour=ALERT_COLOUR,
+    )
+
+
+def _mark_part(kind: HarmKind, total: KindTotal) -> str:
+    if kind is HarmKind.NEGATIVE_INFLUENCE:
+        return f"{_signed(total.amount)} INF"
+    if kind is HarmKind.OPPONENT_COMBAT_BONDS:
+        return f"{abbreviate(total.amount)} CR of bonds for its opponent"
+    how_many = total.amount if KIND_UNITS[kind] in _COUNTED_UNITS else total.count
+    one, several = _MARK_NOUNS[kind]
+    return f"{how_many} {one if how_many == 1 else several}"
+
+
+def harm_marks(
+    summary: HarmSummary, by: Literal["system", "cmdr"] = "system"
+) -> dict[str | None, list[str]]:
+    """Short marks of the harm in `summary`, for other cogs to append to their lines.
+
+    `by="system"`: system name → one mark per protected faction harmed there, e.g.
+    "⚠️ harmed Alpha Traders (−3 INF, 1 murder)"; `by="cmdr"`: cmdr → one mark per protected
+    faction that cmdr harmed (all systems together). Keys without harm are absent.
+    """
+    grouped: defaultdict[str | None, defaultdict[str, dict[HarmKind, KindTotal]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for row in summary.rows:
+        kinds = grouped[row.system_name if by == "system" else row.cmdr][row.faction]
+        before = kinds.get(row.kind, KindTotal(0, 0))
+        kinds[row.kind] = KindTotal(before.count + row.count, before.amount + row.amount)
+    return {
+        key: [
+            f"⚠️ harmed {faction} ("
+            + ", ".join(_mark_part(kind, kinds[kind]) for kind in HarmKind if kind in kinds)
+            + ")"
+            for faction, kinds in sorted(factions.items())
+        ]
+        for key, factions in grouped.items()
+    }
+
+
+def _alerts_destination(channel_id: int | None, guild: Guild) -> str | None:
+    """Where a faction's alerts go: its channel, the alerts channel, or None (nowhere)."""
+    if channel_id is not None:
+        return f"<#{channel_id}>"
+    return "the alerts channel" if tenants.channel_of(guild, ChannelKind.ALERTS) else None
+
+
+def _where_alerts_go(info: ProtectedInfo, guild: Guild) -> str:
+    destination = _alerts_destination(info.channel_id, guild)
+    if destination is not None:
+        return f"Alerts go to {destination}."
+    return (
+        "⚠️ No alerts channel is set, so its alerts cannot be posted: set one with "
+        "`/config channel kind:alerts`, or give this faction a channel with `/protected edit`."
+    )
+
+
+def _entry(info: ProtectedInfo, guild: Guild, this_tick: int, this_week: int) -> str:
+    """One faction of /protected list."""
+    about = f" — {escape_markdown(info.description)}" if info.description else ""
+    destination = _alerts_destination(info.channel_id, guild) or "nowhere (no channel is set)"
+    return "\n".join(
+        [
+            f"**{info.name}**{about}",
+            f"Alerts: {destination} · protected since {ts(info.created_at, 'D')}",
+            f"Harm: {this_tick} this tick · {this_week} in the last 7 days",
+            "",
+        ]
+    )
+
+
+def _harm_counts(summary: HarmSummary) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for row in summary.rows:
+        counts[row.faction] += row.count
+    return counts
+
+
+def _choices(names: Iterable[str]) -> list[app_commands.Choice[str]]:
+    return [
+        app_commands.Choice(name=name[:CHOICE_LIMIT], value=name[:CHOICE_LIMIT]) for name in names
+    ]
+
+
+def _check_channel(channel: discord.TextChannel | None) -> None:
+    if channel is None:
+        return
+    missing = missing_permissions(channel, channel.guild.me)
+    if missing:
+        raise UserError(
+            f"I cannot post in {channel.mention}: I am missing {', '.join(missing)}. "
+            "Grant them in the channel's permissions and try again; nothing was changed."
+        )
+
+
+def _log_change(interaction: discord.Interaction, what: str) -> None:
+    log.info(
+        "guild %s: %s (%s) %s", interaction.guild_id, interaction.user, interaction.user.id, what
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# /protected remove's confirmation
+# --------------------------------------------------------------------------------------------
+
+
+class ConfirmRemove(discord.ui.View):
+    """Remove / Cancel buttons only the officer who asked can press."""
+
+    def __init__(self, origin: discord.Interaction, name: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.origin = origin
+        self.name = name
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.origin.user.id:
+            return True
+        await interaction.response.send_message(
+            "Only the officer who ran /protected remove can answer this.", ephemeral=True
+        )
+        return False
+
+    @discord.ui.button(
+        label="Remove", style=discord.ButtonStyle.danger, custom_id="protected:remove:confirm"
+    )
+    async def confirm(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmRemove]
+    ) -> None:
+        self.stop()
+        assert interaction.guild_id is not None
+        try:
+            async with warden(interaction).services.db.tenant_write(
+                interaction.guild_id
+            ) as session:
+                info = await remove_protected(session, self.name)
+        except ProtectedError as exc:  # removed by someone else in the meantime
+            await interaction.response.edit_message(content=str(exc), view=None)
+            return
+        _log_change(interaction, f"removed protected faction {info.name!r} (#{info.id})")
+        await interaction.response.edit_message(
+            content=f"**{info.name}** is no longer protected; its recorded harm was deleted.",
+            view=None,
+        )
+
+    @discord.ui.button(
+        label="Cancel", style=discord.ButtonStyle.secondary, custom_id="protected:remove:cancel"
+    )
+    async def cancel(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmRemove]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Nothing was removed: **{self.name}** stays protected.", view=None
+        )
+
+    async def on_timeout(self) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            await self.origin.edit_original_response(
+                content=f"No answer in time; nothing was removed: **{self.name}** stays "
+                "protected. Run /protected remove again to remove it.",
+                view=None,
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# The cog
+# --------------------------------------------------------------------------------------------
+
+
+class Protected(commands.Cog):
+    protected = app_commands.Group(
+        name="protected", description="Allied factions the squadron must not work against"
+    )
+
+    def __init__(self, bot: WardenBot) -> None:
+        self.bot = bot
+        # One guild's alerts are loaded and posted one at a time, so an older rendering of an
+        # alert can never overwrite a newer one when two batches are handled at once.
+        self._alert_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def cog_load(self) -> None:
+        self.bot.services.alert_subscribers.append(self.on_alerts)
+
+    async def cog_unload(self) -> None:
+        self.bot.services.alert_subscribers.remove(self.on_alerts)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    @protected.command(name="add", description="Protect a faction: alert when members harm it")
+    @app_commands.describe(
+        faction="The faction's in-game name",
+        description="Why it is protected, shown in its alerts (up to 200 characters)",
+        channel="Post its alerts here instead of the alerts channel",
+        force="Add it although no member's data has named it yet (check the spelling)",
+    )
+    @officer_only()
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        faction: str,
+        description: str | None = None,
+        channel: discord.TextChannel | None = None,
+        force: bool = False,
+    ) -> None:
+        _check_channel(channel)
+        guild = tenant_of(interaction)
+        async with warden(interaction).services.db.tenant_write(guild.guild_id) as session:
+            info = await add_protected(
+                session,
+                faction,
+                description=description,
+                channel_id=channel.id if channel else None,
+                created_by=interaction.user.id,
+                force=force,
+            )
+        _log_change(
+            interaction,
+            f"protected faction {info.name!r} (#{info.id}, channel {info.channel_id}, "
+            f"force {force})",
+        )
+        text = f"**{info.name}** is now protected. {_where_alerts_go(info, guild)}"
+        await send(interaction, Reply(content=text, ephemeral=True))
+
+    @protected.command(
+        name="edit", description="Change a protected faction's description or channel"
+    )
+    @app_commands.describe(
+        faction="The protected faction",
+        description="New description (up to 200 characters)",
+        channel="Post its alerts here instead of the alerts channel",
+        clear_description="Remove the description",
+        clear_channel="Post its alerts in the alerts channel again",
+    )
+    @officer_only()
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        faction: str,
+        description: str | None = None,
+        channel: discord.TextChannel | None = None,
+        clear_description: bool = False,
+        clear_channel: bool = False,
+    ) -> None:
+        if description is not None and clear_description:
+            raise UserError("Give a new description or clear_description, not both.")
+        if channel is not None and clear_channel:
+            raise UserError("Give a new channel or clear_channel, not both.")
+        _check_channel(channel)
+        new_description: str | Keep | None = (
+            None if clear_description else KEEP if description is None else description
+        )
+        new_channel: int | Keep | None = (
+            None if clear_channel else KEEP if channel is None else channel.id
+        )
+        guild = tenant_of(interaction)
+        async with warden(interaction).services.db.tenant_write(guild.guild_id) as session:
+            info = await edit_protected(
+                session, faction, description=new_description, channel_id=new_channel
+            )
+        _log_change(
+            interaction,
+            f"edited protected faction {info.name!r} (#{info.id}): description "
+            f"{info.description!r}, channel {info.channel_id}",
+        )
+        shown = f"“{info.description}”" if info.description else "none"
+        text = f"**{info.name}** — description: {shown}. {_where_alerts_go(info, guild)}"
+        await send(interaction, Reply(content=text, ephemeral=True))
+
+    @protected.command(name="remove", description="Stop protecting a faction (asks to confirm)")
+    @app_commands.describe(faction="The protected faction")
+    @officer_only()
+    async def remove(self, interaction: discord.Interaction, faction: str) -> None:
+        guild = tenant_of(interaction)
+        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+            info = await get_protected(session, faction)
+            recorded = _harm_counts(await harm_summary(session))[info.name]
+        harm = (
+            f"its {recorded} recorded harm(s) are deleted with it"
+            if recorded
+            else ("no harm is recorded for it")
+        )
+        view = ConfirmRemove(interaction, info.name, timeout=CONFIRM_TIMEOUT)
+        await interaction.response.send_message(
+            f"Remove **{info.name}** from the protected list? No more alerts are raised for it, "
+            f"and {harm}.",
+            view=view,
+            ephemeral=True,
+        )
+
+    @protected.command(name="list", description="The protected factions and recent harm to them")
+    async def list_command(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True)
+        guild = tenant_of(interaction)
+        now = datetime.now(UTC)
+        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+            factions = await list_protected(session)
+            ticks = await latest_ticks(session, 1) if factions else []
+            this_tick = (
+                _harm_counts(await harm_summary(session, tickids=[ticks[0].tickid]))
+                if ticks
+                else Counter[str]()
+            )
+            this_week = (
+                _harm_counts(await harm_summary(session, since=now - HARM_WEEK))
+                if factions
+                else Counter[str]()
+            )
+        if not factions:
+            reply = Reply(
+                content="No faction is protected yet. Officers add one with `/protected add`.",
+                ephemeral=True,
+            )
+        else:
+            lines = [
+                _entry(info, guild, this_tick[info.name], this_week[info.name]) for info in factions
+            ]
+            reply = Reply(
+                pages(
+                    "Protected factions",
+                    lines,
+                    footer=f"{len(factions)} protected · members are alerted when work harms one",
+                ),
+                ephemeral=True,
+            )
+        await send(interaction, reply)
+
+    @add.autocomplete("faction")
+    async def _any_faction(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
+            return _choices(await faction_choices(session, current))
+
+    @edit.autocomplete("faction")
+    @remove.autocomplete("faction")
+    async def _protected_faction(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
+            return _choices(await faction_choices(session, current, protected_only=True))
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    async def on_alerts(self, guild_id: int, alerts: IngestAlerts) -> None:
+        """The services' after-ingest callback: post or update each harm alert of the batch."""
+        for ref in alerts.harm_alerts:
+            try:
+                await self.post_alert(guild_id, ref)
+            except Exception:  # one broken alert must not hold back the others
+                log.exception("guild %s: harm alert %r failed", guild_id, ref.key)
+
+    async def post_alert(self, guild_id: int, ref: AlertRef) -> int | None:
+        """Post or edit the message of one (protected faction, cmdr, tick); its message id."""
+        async with self._alert_locks[guild_id]:
+            async with self.bot.services.db.tenant(guild_id) as session:
+                alert = await harm_alert(session, ref.protected_faction_id, ref.cmdr, ref.tickid)
+                guild = await tenants.get_guild(session)
+                ticktime = (
+                    await session.scalar(
+                        select(Event.ticktime).where(Event.id == alert.harms[0].event_id)
+                    )
+                    if alert is not None
+                    else None
+                )
+            if alert is None:
+                log.info("guild %s: harm alert %r has nothing to show; skipped", guild_id, ref.key)
+                return None
+            channel_id = alert.channel_id or (
+                tenants.channel_of(guild, ChannelKind.ALERTS) if guild is not None else None
+            )
+            if channel_id is None:
+                log.info(
+                    "guild %s: no channel for the alert on %s (set the alerts channel or the "
+                    "faction's channel); %r skipped",
+                    guild_id,
+                    alert.faction,
+                    ref.key,
+                )
+                return None
+            return await post_or_edit(
+                self.bot, guild_id, ALERT_KIND, alert.key, channel_id, alert_embed(alert, ticktime)
+            )
+
+
+async def setup(bot: WardenBot) -> None:
+    await bot.add_cog(Protected(bot))
