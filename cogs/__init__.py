@@ -1,3 +1,3 @@
 """Discord face: one cog per feature. The bot loads exactly the extensions listed here."""
 
-COGS = ("cogs.admin",)
+COGS = ("cogs.admin", "cogs.protected", "cogs.ticks", "cogs.conflicts", "cogs.announcements")

@@ -64,7 +64,11 @@ async def post_once(
             await ledger.release(db, claim)
             log.warning(
                 "guild %s: could not post %s %r in channel %s (%s); will retry",
-                guild_id, kind, key, channel_id, exc,
+                guild_id,
+                kind,
+                key,
+                channel_id,
+                exc,
             )
             return None
         log.warning("guild %s: %s %r posted only in part (%s)", guild_id, kind, key, exc)

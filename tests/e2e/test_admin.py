@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bgs import tenants
+from bot import build_bot
 from db.models import Guild, KnownFaction
 from settings import ChannelKind
-from bot import build_bot
 from tests.conftest import PluginClient, settings_for
 from tests.e2e.conftest import FACTION, Squadron, eventually, tenants_for
 from tests.fakes.fake_discord import SEND_MESSAGES, FakeDiscord, FakeGuild

@@ -1,0 +1,277 @@
+"""The galaxy tick: `/tick show`, `/tick refresh`, `/tick set`, and the "New galaxy tick" post.
+
+The cog owns the process's one `TickMonitor` and its one aiohttp session (opened when the cog
+loads, closed when it unloads). Every poll — scheduled (`cogs.announcements`) or asked for with
+`/tick refresh` — and every manual tick goes through `poll` / `set_manual`, which announce news
+to the tick channel of every guild this process serves.
+
+What is news. A tick this process stored is news when it is not the very first one stored
+(`PollResult.announce`). With several processes only one of them stores a tick; the others see
+it as the newest stored tick on their next poll, newer than the one they saw before, and
+announce it to their own guilds. News is announced until every served guild has it (a failed
+send is retried at the next poll) for `ANNOUNCE_FOR` after the tick was seen; the post ledger
+keeps it to one post per guild across restarts and processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bgs import tenants
+from bgs.events import parse_instant
+from bgs.ticks import (
+    FALLBACK,
+    MANUAL,
+    OVERDUE_AFTER,
+    PRIMARY,
+    PollResult,
+    TickMonitor,
+    TickRecord,
+    tick_status,
+)
+from cogs._checks import officer_only, tenant_of
+from cogs._errors import UserError
+from cogs._jobs import Outcome, deliver, for_each_tenant
+from cogs._ui import Reply, embed, send, when
+from db.models import Guild
+from settings import ChannelKind
+
+if TYPE_CHECKING:
+    from bot import WardenBot
+
+log = logging.getLogger(__name__)
+
+KIND = "tick"  # the post ledger's kind
+ANNOUNCE_FOR = timedelta(hours=1)
+SOURCE_LABELS = {
+    PRIMARY: "Zoy's tick detector (galtick.json)",
+    FALLBACK: "EDCD tick API",
+    MANUAL: "set by an officer",
+}
+TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+OVERDUE_WARNING = (
+    f"⚠️ No new tick for over {OVERDUE_AFTER.total_seconds() / 3600:.0f} hours: the tick "
+    "sources may be down. Officers can poll them with `/tick refresh` or record the tick with "
+    "`/tick set`."
+)
+
+
+def source_label(source: str) -> str:
+    return SOURCE_LABELS.get(source, source)
+
+
+def age_text(age: timedelta) -> str:
+    """'2 d 3 h', '3 h 12 min', '4 min' (negative ages, from clock skew, count as 0)."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def tick_embed(tick: TickRecord) -> discord.Embed:
+    """The "New galaxy tick" post."""
+    return embed(
+        "🕚 New galaxy tick",
+        f"**Time:** {when(tick.tick_time)}\n**Source:** {source_label(tick.source)}",
+    )
+
+
+def parse_tick_time(text: str) -> datetime:
+    """A UTC time like `2026-11-26 11:00` or `2026-11-26T11:00:00Z`; UserError otherwise."""
+    cleaned = text.strip()
+    instant = parse_instant(cleaned) if TIME_PATTERN.match(cleaned) else None
+    if instant is None:
+        raise UserError(
+            "Give the tick's date and time in UTC, like `2026-11-26 11:00` or "
+            f"`2026-11-26T11:00` (got `{cleaned[:40]}`). Nothing was recorded."
+        )
+    return instant
+
+
+class Ticks(commands.Cog):
+    tick = app_commands.Group(name="tick", description="The galaxy tick: show it, poll, or set it")
+
+    def __init__(self, bot: WardenBot) -> None:
+        self.bot = bot
+        self._seen: TickRecord | None = None  # the newest stored tick this process has seen
+        self._news: TickRecord | None = None  # the tick to announce
+        self._outcomes: dict[int, Outcome] = {}  # what announcing the news did, per guild
+
+    async def cog_load(self) -> None:
+        settings = self.bot.services.settings
+        self.http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=settings.tick_http_timeout)
+        )
+        self.monitor = TickMonitor(self.bot.services.db, self.http, settings)
+
+    async def cog_unload(self) -> None:
+        await self.http.close()
+
+    # -- polling and announcing ---------------------------------------------------------------
+
+    async def poll(self, now: datetime | None = None) -> PollResult:
+        """Ask the tick sources now and announce a new tick."""
+        now = now or datetime.now(UTC)
+        result = await self.monitor.poll(now)
+        await self._observe(result, now)
+        return result
+
+    async def set_manual(self, tick_time: datetime, now: datetime | None = None) -> PollResult:
+        """Record an officer's tick and announce it when it was stored."""
+        now = now or datetime.now(UTC)
+        result = await self.monitor.set_manual(tick_time, now)
+        await self._observe(result, now)
+        return result
+
+    async def _observe(self, result: PollResult, now: datetime) -> None:
+        latest = result.latest
+        if latest is None:
+            return
+        newer = self._seen is not None and latest.tick_time > self._seen.tick_time
+        if result.announce or newer:
+            self._news = latest
+            self._outcomes.clear()
+        self._seen = latest
+        news = self._news
+        if news is None or news.tick_time != latest.tick_time or now - news.seen_at > ANNOUNCE_FOR:
+            return
+        await self._announce(news)
+
+    async def _announce(self, tick: TickRecord) -> None:
+        """Post the news in every served guild that does not have it yet (a failed send is
+        tried again at the next poll)."""
+        told = {guild_id for guild_id, outcome in self._outcomes.items() if outcome.done}
+        if {guild.id for guild in self.bot.guilds} <= told:
+            return
+        key = tick.tick_time.isoformat()
+        embeds = [tick_embed(tick)]
+
+        async def announce(guild: Guild) -> None:
+            if guild.guild_id not in told:
+                channel_id = tenants.channel_of(guild, ChannelKind.TICK)
+                self._outcomes[guild.guild_id] = await deliver(
+                    self.bot, guild.guild_id, KIND, key, channel_id, embeds
+                )
+
+        await for_each_tenant(self.bot, "tick announcement", announce)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    @tick.command(name="show", description="The last galaxy tick: when, how long ago, from where")
+    async def show(self, interaction: discord.Interaction) -> None:
+        status = await tick_status(self.bot.services.db, datetime.now(UTC))
+        if status.latest is None or status.age is None:
+            lines = [
+                "No galaxy tick seen yet.",
+                "Officers can poll the tick sources now with `/tick refresh`.",
+            ]
+        else:
+            lines = [
+                f"**Time:** {when(status.latest.tick_time)}",
+                f"**Age:** {age_text(status.age)}",
+                f"**Source:** {source_label(status.latest.source)}",
+            ]
+        if status.overdue and status.latest is not None:
+            lines += ["", OVERDUE_WARNING]
+        await send(interaction, Reply([embed("Galaxy tick", "\n".join(lines))]))
+
+    @tick.command(name="refresh", description="Poll the tick sources now (officers)")
+    @officer_only()
+    async def refresh(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.poll()
+        lines = self._poll_report(result, tenant_of(interaction))
+        await send(interaction, Reply([embed("Tick sources polled", "\n".join(lines))]))
+
+    @tick.command(
+        name="set", description="Record the galaxy tick by hand when every source is down"
+    )
+    @app_commands.describe(time="The tick's date and time in UTC, e.g. 2026-11-26 11:00")
+    @officer_only()
+    async def set_time(self, interaction: discord.Interaction, time: str) -> None:
+        tick_time = parse_tick_time(time)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.set_manual(tick_time)
+        if result.rejected is not None:
+            last = f" The last tick is {when(result.latest.tick_time)}." if result.latest else ""
+            raise UserError(
+                f"The tick was not recorded: {result.rejected}.{last} Give a UTC time after the "
+                "last tick and not in the future."
+            )
+        log.info(
+            "guild %s: %s (%s) recorded a manual tick at %s",
+            interaction.guild_id,
+            interaction.user,
+            interaction.user.id,
+            tick_time.isoformat(),
+        )
+        lines = [f"Recorded a manual galaxy tick at {when(tick_time)}."]
+        lines.append(self._announced(result, tenant_of(interaction)))
+        await send(interaction, Reply([embed("Galaxy tick set", "\n".join(lines))]))
+
+    def _announced(self, result: PollResult, guild: Guild) -> str:
+        """What became of the announcement of `result`'s new tick in this guild."""
+        if not result.announce:
+            return "It is the first tick stored, so it is not announced."
+        outcome = self._outcomes.get(guild.guild_id)
+        channel = f"<#{tenants.channel_of(guild, ChannelKind.TICK)}>"
+        if outcome is None:
+            return "It was not announced here."
+        if outcome is Outcome.NO_CHANNEL:
+            return "No tick channel is set (`/config channel`), so it is not announced here."
+        if outcome is Outcome.FAILED:
+            return f"Posting it in {channel} failed; the next poll tries again."
+        return f"Announced in {channel}."
+
+    def _poll_report(self, result: PollResult, guild: Guild) -> list[str]:
+        lines: list[str] = []
+        latest = result.latest
+        if result.new and latest is not None:
+            lines += [
+                f"**New galaxy tick:** {when(latest.tick_time)}",
+                f"Source: {source_label(latest.source)}",
+                self._announced(result, guild),
+            ]
+        elif result.candidate is not None and result.source is not None:
+            lines.append(
+                f"**No new tick.** {source_label(result.source)} reports "
+                f"{when(result.candidate)}"
+                + ("." if result.rejected is None else f": {result.rejected}.")
+            )
+        else:
+            lines.append("**No source answered**, so nothing changed.")
+        if result.source_errors:
+            lines += ["", "**Sources failing**"]
+            lines += [
+                f"• {source_label(name)}: {reason}"
+                for name, reason in sorted(result.source_errors.items())
+            ]
+        if latest is None:
+            lines += [
+                "",
+                "No tick is stored yet; set one with `/tick set` if every source is down.",
+            ]
+        elif not result.new:
+            lines += [
+                "",
+                f"Last stored tick: {when(latest.tick_time)} ({source_label(latest.source)}).",
+            ]
+        if result.overdue and latest is not None:
+            lines += ["", OVERDUE_WARNING]
+        return lines
+
+
+async def setup(bot: WardenBot) -> None:
+    await bot.add_cog(Ticks(bot))
