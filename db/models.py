@@ -187,7 +187,7 @@ class Event(TenantMixin, Base):
         Index(None, "guild_id", "timestamp"),
         Index(None, "guild_id", "tickid"),
         Index(None, "guild_id", "cmdr"),
-        Index(None, "guild_id", "system_name"),
+        Index(None, "guild_id", "system_name", "timestamp"),
         Index(None, "guild_id", "event", "timestamp"),
     )
 

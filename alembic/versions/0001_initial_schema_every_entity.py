@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 14:20:09.028082
+Create Date: 2026-11-26 15:00:43.077646
 """
 
 from __future__ import annotations
@@ -166,7 +166,9 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_events_guild_id_system_name"), ["guild_id", "system_name"], unique=False
+            batch_op.f("ix_events_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_events_guild_id_tickid"), ["guild_id", "tickid"], unique=False
@@ -1143,7 +1145,7 @@ def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_tickid"))
-        batch_op.drop_index(batch_op.f("ix_events_guild_id_system_name"))
+        batch_op.drop_index(batch_op.f("ix_events_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_event_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_cmdr"))
 

@@ -1,0 +1,214 @@
+"""Reporting periods: the codes `ct lt cd ld cw lw cm lm 2m y all` (reference.md §3), resolved to
+exact bounds.
+
+* Calendar periods are half-open UTC intervals `[start, end)` of instants: `cd` today, `ld`
+  yesterday, `cw` this ISO week (from Monday 00:00), `lw` last week, `cm` this month, `lm` last
+  month, `2m` the two full months before this one, `y` this year. Summaries filter them on
+  the rows' `timestamp`; activity tallies (one per cmdr and tick) by their tick time, so a tick
+  belongs to the day, week or month in which it started.
+* Tick periods filter by `tickid`. The guild's ticks are the distinct tick ids of its events
+  and activity tallies, ordered by their **tick time** (never by which row came first): `ct`
+  is the newest, `lt` the one before it. A late event sent under an old tick therefore cannot
+  move the current tick. Ticks without a tick time (`unknown_tickid`) cannot be ordered and are
+  skipped, and so are forced ticks (`frc-…`): one cmdr's private tick must not become the
+  squadron's current tick. With no tick known, `ct` and `lt` are empty; with one tick known,
+  `lt` is empty (no earlier tick is known), never "everything".
+* `all` has no bound.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, func, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Activity, Event
+
+log = logging.getLogger(__name__)
+
+PERIOD_CODES = ("ct", "lt", "cd", "ld", "cw", "lw", "cm", "lm", "2m", "y", "all")
+DEFAULT_PERIOD = "ct"
+TICK_CODES = frozenset({"ct", "lt"})
+FORCED_TICK_PREFIX = "frc-"
+
+LABELS = {
+    "ct": "Current tick",
+    "lt": "Last tick",
+    "cd": "Today",
+    "ld": "Yesterday",
+    "cw": "This week",
+    "lw": "Last week",
+    "cm": "This month",
+    "lm": "Last month",
+    "2m": "Previous two months",
+    "y": "This year",
+    "all": "All time",
+}
+
+
+class UnknownPeriodError(ValueError):
+    """A period code that is not one of `PERIOD_CODES`."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown period {code!r}: use one of {', '.join(PERIOD_CODES)}")
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """One of the guild's ticks: its id as the plugin sends it and its tick time."""
+
+    tickid: str
+    ticktime: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A resolved period.
+
+    Calendar periods have `start`/`end` (half-open, UTC). Tick periods have `tick` (None when no
+    such tick is known: the period is empty) and, for display, `start` = that tick's time and
+    `end` = the next tick's time (None for the current tick). `all` has neither.
+    """
+
+    code: str
+    label: str
+    start: datetime | None
+    end: datetime | None
+    tick: Tick | None
+    description: str
+
+    @property
+    def by_tick(self) -> bool:
+        """Rows are selected by tick id, not by time."""
+        return self.code in TICK_CODES
+
+    @property
+    def is_empty(self) -> bool:
+        """A tick period whose tick is not known: nothing can match it."""
+        return self.by_tick and self.tick is None
+
+
+def normalize_code(code: str | None) -> str:
+    """The period code, lower-cased; `None` or blank means the default (`ct`)."""
+    cleaned = (code or "").strip().lower() or DEFAULT_PERIOD
+    if cleaned not in PERIOD_CODES:
+        raise UnknownPeriodError(cleaned)
+    return cleaned
+
+
+def format_instant(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _midnight(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _month_start(year: int, month: int) -> datetime:
+    """1st of a month at 00:00 UTC; `month` may run outside 1..12."""
+    year += (month - 1) // 12
+    return datetime(year, (month - 1) % 12 + 1, 1, tzinfo=UTC)
+
+
+def calendar_bounds(code: str, now: datetime) -> tuple[datetime, datetime]:
+    """`[start, end)` of a calendar period code at instant `now`."""
+    today = _midnight(now)
+    monday = today - timedelta(days=today.weekday())
+    month = today.year, today.month
+    bounds = {
+        "cd": (today, today + timedelta(days=1)),
+        "ld": (today - timedelta(days=1), today),
+        "cw": (monday, monday + timedelta(days=7)),
+        "lw": (monday - timedelta(days=7), monday),
+        "cm": (_month_start(*month), _month_start(month[0], month[1] + 1)),
+        "lm": (_month_start(month[0], month[1] - 1), _month_start(*month)),
+        "2m": (_month_start(month[0], month[1] - 2), _month_start(*month)),
+        "y": (_month_start(today.year, 1), _month_start(today.year + 1, 1)),
+    }
+    if code not in bounds:
+        raise UnknownPeriodError(code)
+    return bounds[code]
+
+
+def period_for(code: str | None, now: datetime, ticks: list[Tick]) -> Period:
+    """The period of `code` at `now`, given the guild's ticks newest first (pure)."""
+    code = normalize_code(code)
+    label = LABELS[code]
+    if code == "all":
+        return Period(code, label, None, None, None, "All time: no bounds")
+    if code not in TICK_CODES:
+        start, end = calendar_bounds(code, now)
+        bounds = f"{format_instant(start)} to {format_instant(end)} (end excluded)"
+        return Period(code, label, start, end, None, bounds)
+    index = 0 if code == "ct" else 1
+    if len(ticks) <= index:
+        reason = "no tick is known yet" if not ticks else "no tick before the current one is known"
+        return Period(code, label, None, None, None, f"{label}: {reason}")
+    tick = ticks[index]
+    next_tick = ticks[index - 1].ticktime if index else None
+    until = f" to {format_instant(next_tick)}" if next_tick else " (ongoing)"
+    described = f"Tick {tick.tickid} from {format_instant(tick.ticktime)}{until}"
+    return Period(code, label, tick.ticktime, next_tick, tick, described)
+
+
+def _tick_walk(model: type[Event] | type[Activity], name: str) -> Select[str, datetime | None]:
+    """(tickid, ticktime) of every distinct tick id of a table.
+
+    A recursive skip scan over the table's (guild_id, tickid) index: one index seek per
+    distinct tick instead of reading every row. Each tick's time is read from its first row (a
+    tick id always comes with the same tick time); filtering that lookup on `ticktime IS NOT
+    NULL` would steer SQLite to the (guild_id, ticktime) index and a scan.
+    """
+    walk = select(func.min(model.tickid).label("tickid")).cte(name, recursive=True)
+    following = select(func.min(model.tickid)).where(model.tickid > walk.c.tickid)
+    walk = walk.union_all(select(following.scalar_subquery()).where(walk.c.tickid.is_not(None)))
+    tick_time = (
+        select(model.ticktime).where(model.tickid == walk.c.tickid).limit(1).scalar_subquery()
+    )
+    return select(walk.c.tickid.label("tickid"), tick_time.label("ticktime")).where(
+        walk.c.tickid.is_not(None)
+    )
+
+
+def ticks_query(limit: int) -> Select[str, datetime]:
+    """The guild's newest `limit` ticks as (tickid, ticktime), newest first (see module doc),
+    from its events and its activity tallies."""
+    candidates = union_all(
+        _tick_walk(Event, "event_ticks"), _tick_walk(Activity, "activity_ticks")
+    ).subquery("tick_candidates")
+    ticktime = func.max(candidates.c.ticktime).label("ticktime")
+    return (
+        select(candidates.c.tickid, ticktime)
+        .where(
+            candidates.c.ticktime.is_not(None),
+            ~candidates.c.tickid.startswith(FORCED_TICK_PREFIX, autoescape=True),
+        )
+        .group_by(candidates.c.tickid)
+        .order_by(ticktime.desc(), candidates.c.tickid.desc())
+        .limit(limit)
+    )
+
+
+async def latest_ticks(session: AsyncSession, limit: int) -> list[Tick]:
+    """The guild's newest `limit` ticks, newest first (one round trip)."""
+    rows = (await session.execute(ticks_query(limit))).all()
+    return [Tick(tickid, ticktime) for tickid, ticktime in rows]
+
+
+async def resolve_period(
+    session: AsyncSession, code: str | None = DEFAULT_PERIOD, now: datetime | None = None
+) -> Period:
+    """Resolve a period code for the session's guild; tick codes cost one query, others none.
+
+    Raises UnknownPeriodError for a code outside `PERIOD_CODES`.
+    """
+    normalized = normalize_code(code)
+    now = now or datetime.now(UTC)
+    ticks = await latest_ticks(session, 2) if normalized in TICK_CODES else []
+    period = period_for(normalized, now, ticks)
+    log.debug("period %s resolved: %s", normalized, period.description)
+    return period

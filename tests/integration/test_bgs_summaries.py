@@ -1,0 +1,647 @@
+"""Every summary against values computed by hand from one small fixed data set.
+
+Guild A's data: three ticks (zoy-0 known from one jump only), cmdrs Ann, Bob, Cara and Dan in
+systems Alpha, Beta, Gamma, Delta; the guild's faction is Alpha Defence Force (ADF). Guild B
+has the same cmdr, system and faction names with other values: none of them may show up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bgs import summaries
+from bgs.events import parse_envelope
+from bgs.ingest import replace_activity, store_events
+from bgs.periods import Period, Tick, period_for
+from bgs.summaries import ActivityCounts, CmdrMetrics, CZCount
+from db import models
+from db.session import Database
+
+A, B = 1001, 2002
+ADF, BETA_UNION, PIRATES = "Alpha Defence Force", "Beta Union", "Alpha Pirates"
+ADDRESS = {"Alpha": 1001, "Beta": 1002, "Gamma": 1003, "Delta": 1004}
+TICK0 = Tick("zoy-0", datetime(2026, 11, 24, 11, 0, tzinfo=UTC))
+TICK1 = Tick("zoy-1", datetime(2026, 11, 25, 11, 0, tzinfo=UTC))
+TICK2 = Tick("zoy-2", datetime(2026, 11, 26, 11, 0, tzinfo=UTC))
+TICKS = [TICK2, TICK1, TICK0]
+NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+def iso(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def period(code: str) -> Period:
+    return period_for(code, NOW, TICKS)
+
+
+# --------------------------------------------------------------------------------------------
+# Event builders
+# --------------------------------------------------------------------------------------------
+
+
+def event(
+    name: str, cmdr: str, system: str, when: datetime, tick: Tick, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "event": name,
+        "timestamp": iso(when),
+        "cmdr": cmdr,
+        "tickid": tick.tickid,
+        "ticktime": iso(tick.ticktime),
+        "StarSystem": system,
+        "SystemAddress": str(ADDRESS[system]),
+        "StationFaction": {"Name": ADF},
+        **extra,
+    }
+
+
+def market_buy(
+    cmdr: str, system: str, when: datetime, tick: Tick, count: int, price: int
+) -> dict[str, Any]:
+    return event(
+        "MarketBuy",
+        cmdr,
+        system,
+        when,
+        tick,
+        Type="gold",
+        Count=count,
+        BuyPrice=price,
+        TotalCost=count * price,
+    )
+
+
+def market_sell(
+    cmdr: str, system: str, when: datetime, tick: Tick, count: int, price: int, paid: int
+) -> dict[str, Any]:
+    return event(
+        "MarketSell",
+        cmdr,
+        system,
+        when,
+        tick,
+        Type="gold",
+        Count=count,
+        SellPrice=price,
+        TotalSale=count * price,
+        AvgPricePaid=paid,
+    )
+
+
+def mission(
+    cmdr: str, system: str, when: datetime, tick: Tick, *effects: tuple[str, str, str, str]
+) -> dict[str, Any]:
+    """MissionCompleted; each effect is (faction, system where it lands, '+++', trend)."""
+    return event(
+        "MissionCompleted",
+        cmdr,
+        system,
+        when,
+        tick,
+        Faction=ADF,
+        Name="Mission_Delivery",
+        Reward=1000,
+        FactionEffects=[
+            {
+                "Faction": faction,
+                "Effects": [],
+                "Reputation": "+",
+                "ReputationTrend": "UpGood",
+                "Influence": [
+                    {"SystemAddress": ADDRESS[landed], "Influence": plus, "Trend": trend}
+                ],
+            }
+            for faction, landed, plus, trend in effects
+        ],
+    )
+
+
+def voucher(
+    cmdr: str, system: str, when: datetime, tick: Tick, kind: str, amount: int
+) -> dict[str, Any]:
+    if kind == "bounty":
+        return event(
+            "RedeemVoucher",
+            cmdr,
+            system,
+            when,
+            tick,
+            Type=kind,
+            Amount=amount,
+            Factions=[{"Faction": ADF, "Amount": amount}],
+        )
+    return event("RedeemVoucher", cmdr, system, when, tick, Type=kind, Amount=amount, Faction=ADF)
+
+
+def space_cz(cmdr: str, system: str, when: datetime, faction: str, **size: int) -> dict[str, Any]:
+    return event("SyntheticCZ", cmdr, system, when, TICK2, Faction=faction, **size)
+
+
+def ground_cz(cmdr: str, when: datetime, settlement: str, **size: int) -> dict[str, Any]:
+    return event(
+        "SyntheticGroundCZ", cmdr, "Alpha", when, TICK2, Faction=ADF, settlement=settlement, **size
+    )
+
+
+GUILD_A_EVENTS = [
+    event("FSDJump", "Dan", "Gamma", at(24, 12), TICK0),
+    market_sell("Ann", "Alpha", at(25, 12), TICK1, count=5, price=1000, paid=800),
+    mission("Cara", "Alpha", at(25, 13), TICK1, (ADF, "Alpha", "+++++", "UpGood")),
+    event("Docked", "Cara", "Gamma", at(25, 14), TICK1),
+    # sent late: the plugin had not seen the new tick yet
+    mission("Cara", "Alpha", at(26, 12), TICK1, (ADF, "Alpha", "++", "UpGood")),
+    event("FSDJump", "Ann", "Alpha", at(26, 11, 30), TICK2),
+    market_buy("Ann", "Alpha", at(26, 11, 40), TICK2, count=10, price=1000),
+    market_sell("Ann", "Alpha", at(26, 11, 45), TICK2, count=8, price=2000, paid=1500),
+    mission(
+        "Ann",
+        "Alpha",
+        at(26, 12),
+        TICK2,
+        (ADF, "Alpha", "+++", "UpGood"),
+        (BETA_UNION, "Beta", "++", "DownBad"),
+    ),
+    # handed in at Beta, but the influence lands in Alpha, and it is negative
+    mission("Bob", "Beta", at(26, 12, 10), TICK2, (ADF, "Alpha", "+", "DownBad")),
+    event("MissionFailed", "Bob", "Beta", at(26, 12, 20), TICK2, Name="Mission_Massacre", Fine=500),
+    voucher("Ann", "Alpha", at(26, 12, 30), TICK2, "bounty", 100_000),
+    voucher("Bob", "Alpha", at(26, 12, 40), TICK2, "CombatBond", 50_000),
+    voucher("Ann", "Alpha", at(26, 12, 50), TICK2, "trade", 999),
+    event(
+        "SellExplorationData",
+        "Bob",
+        "Beta",
+        at(26, 13),
+        TICK2,
+        BaseValue=20_000,
+        Bonus=0,
+        TotalEarnings=20_000,
+    ),
+    event(
+        "MultiSellExplorationData",
+        "Ann",
+        "Alpha",
+        at(26, 13, 10),
+        TICK2,
+        BaseValue=25_000,
+        Bonus=5_000,
+        TotalEarnings=30_000,
+    ),
+    event(
+        "CommitCrime",
+        "Bob",
+        "Beta",
+        at(26, 13, 20),
+        TICK2,
+        CrimeType="murder",
+        Faction=BETA_UNION,
+        Bounty=1000,
+    ),
+    event(
+        "CommitCrime",
+        "Ann",
+        "Alpha",
+        at(26, 13, 30),
+        TICK2,
+        CrimeType="assault",
+        Faction=ADF,
+        Fine=200,
+    ),
+    space_cz("Ann", "Alpha", at(26, 14), ADF, high=1),
+    space_cz("Ann", "Alpha", at(26, 14, 10), ADF, high=1),
+    space_cz("Ann", "Alpha", at(26, 14, 20), ADF, high=-1),  # manual correction
+    space_cz("Bob", "Alpha", at(26, 14, 30), ADF, medium=2),
+    space_cz("Bob", "Beta", at(26, 14, 40), BETA_UNION, low=1),
+    ground_cz("Ann", at(26, 15), "Barnes Enterprise", low=1),
+    ground_cz("Ann", at(26, 15, 10), "Barnes Enterprise", low=-1),  # cancels the one above
+    ground_cz("Bob", at(26, 15, 20), "Fort Rock", medium=1),
+    event("FSDJump", "Bob", "Delta", at(26, 16), TICK2),
+]
+
+TICK3 = Tick("zoy-3", at(26, 17))
+GUILD_B_EVENTS = [
+    market_buy("Ann", "Alpha", at(26, 12), TICK2, count=999, price=1001),
+    mission("Ann", "Alpha", at(26, 12, 1), TICK2, (ADF, "Alpha", "+++++", "UpGood")),
+    voucher("Ann", "Alpha", at(26, 12, 2), TICK2, "bounty", 777),
+    space_cz("Zed", "Alpha", at(26, 12, 3), ADF, high=5),
+    ground_cz("Zed", at(26, 12, 4), "Fort Rock", high=3),
+    event("FSDJump", "Zed", "Gamma", at(26, 16), TICK2),
+    event("FSDJump", "Zed", "Gamma", at(26, 17, 30), TICK3),  # a newer tick, in guild B only
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Activity snapshots
+# --------------------------------------------------------------------------------------------
+
+
+def faction(
+    name: str, state: str | None, influence: float | None, **counters: int
+) -> models.ActivityFaction:
+    return models.ActivityFaction(name=name, state=state, influence=influence, **counters)
+
+
+def snapshot(
+    cmdr: str, tick: Tick, when: datetime, **systems: list[models.ActivityFaction]
+) -> models.Activity:
+    return models.Activity(
+        cmdr=cmdr,
+        tickid=tick.tickid,
+        ticktime=tick.ticktime,
+        timestamp=when,
+        systems=[
+            models.ActivitySystem(name=name, address=ADDRESS[name], twkills={}, factions=factions)
+            for name, factions in systems.items()
+        ],
+    )
+
+
+def guild_a_snapshots() -> list[models.Activity]:
+    """In the order they arrive; Ann's current tick arrives three times (each replaces)."""
+    return [
+        snapshot("Ann", TICK1, at(25, 20), Alpha=[faction(ADF, "Boom", 0.40, infprimary=5)]),
+        snapshot("Ann", TICK2, at(26, 12), Alpha=[faction(ADF, "War", 0.45, infprimary=1)]),
+        snapshot(
+            "Ann", TICK2, at(26, 13), Alpha=[faction(ADF, "War", 0.45, infprimary=2, bvs=100)]
+        ),
+        snapshot(
+            "Ann",
+            TICK2,
+            at(26, 14),
+            Alpha=[
+                faction(ADF, "War", 0.45, infprimary=3, bvs=100_000, cz_space_high=1),
+                faction(PIRATES, "War", 0.30),  # idle
+            ],
+            Beta=[faction(BETA_UNION, "None", 0.6, infsecondary=-2)],
+        ),
+        snapshot("Bob", TICK2, at(26, 15), Alpha=[faction(ADF, "War", 0.47, cbs=50_000)]),
+        # an old plugin without influence, stored last
+        snapshot("Cara", TICK2, at(26, 16), Alpha=[faction(ADF, "CivilWar", None, infprimary=1)]),
+    ]
+
+
+async def seed(db: Database) -> None:
+    for guild, events in ((A, GUILD_A_EVENTS), (B, GUILD_B_EVENTS)):
+        async with db.tenant_write(guild) as session:
+            await store_events(session, [parse_envelope(i, e) for i, e in enumerate(events)])
+    for activity in guild_a_snapshots():
+        async with db.tenant_write(A) as session:
+            await replace_activity(session, activity)
+    async with db.tenant_write(B) as session:
+        await replace_activity(
+            session,
+            snapshot(
+                "Ann", TICK2, at(26, 17), Alpha=[faction(ADF, "Expansion", 0.9, infprimary=100)]
+            ),
+        )
+    async with db.tenant_write(A) as session:
+        await session.execute(
+            update(models.Cmdr).where(models.Cmdr.name == "Ann").values(squadron_rank="Recruit")
+        )
+        session.add_all(objectives())
+
+
+def objectives() -> list[models.Objective]:
+    def objective(
+        title: str, system: str | None, start: datetime, end: datetime | None, *targets: str
+    ) -> models.Objective:
+        return models.Objective(
+            title=title,
+            type="boost",
+            priority=1,
+            system=system,
+            starts_at=start,
+            ends_at=end,
+            created_at=start,
+            updated_at=start,
+            targets=[models.ObjectiveTarget(type="visit", system=name) for name in targets],
+        )
+
+    return [
+        objective("Hold Alpha", "Alpha", at(20, 0), None, "Gamma", "Kappa", "Alpha"),
+        objective("Scout", None, at(20, 0), at(30, 0), "delta", "Gamma"),
+        objective("Expired", "Epsilon", at(1, 0), at(25, 0), "Epsilon"),
+        objective("Future", "Zeta", at(27, 0), None),
+    ]
+
+
+@pytest.fixture
+async def seeded(db: Database) -> Database:
+    await seed(db)
+    return db
+
+
+# --------------------------------------------------------------------------------------------
+# Leaderboard and top 5
+# --------------------------------------------------------------------------------------------
+
+
+def metrics(cmdr: str, rank: str | None = None, **values: int) -> CmdrMetrics:
+    zero = {f.name: 0 for f in fields(CmdrMetrics) if f.name not in ("cmdr", "squadron_rank")}
+    return CmdrMetrics(cmdr=cmdr, squadron_rank=rank, **(zero | values))
+
+
+ANN_CT = metrics(
+    "Ann",
+    "Recruit",
+    buy_volume=10_000,
+    buy_tonnage=10,
+    sell_volume=16_000,
+    sell_tonnage=8,
+    trade_profit=4_000,
+    missions_completed=1,
+    bounty_vouchers=100_000,
+    exploration_sales=30_000,
+    influence=3,
+    bounty_fines=200,
+)
+BOB_CT = metrics(
+    "Bob",
+    missions_completed=1,
+    missions_failed=1,
+    combat_bonds=50_000,
+    exploration_sales=20_000,
+    influence=-1,
+    bounty_fines=1_000,
+)
+
+
+async def leaderboard(
+    db: Database, code: str, faction: str | None = ADF, **filters: Any
+) -> list[CmdrMetrics]:
+    async with db.tenant(A) as session:
+        return await summaries.leaderboard(session, period(code), faction, **filters)
+
+
+async def test_leaderboard_current_tick(seeded: Database) -> None:
+    rows = await leaderboard(seeded, "ct")
+    assert rows == [ANN_CT, BOB_CT]
+    ann = rows[0]
+    assert (ann.trade_volume, ann.tonnage) == (26_000, 18)
+    assert ann.profitability == 33.33  # 4 000 profit on 12 000 paid for the goods sold
+    assert rows[1].profitability is None
+
+
+async def test_leaderboard_other_periods(seeded: Database) -> None:
+    cara_lt = metrics("Cara", missions_completed=2, influence=7)  # the late hand-in included
+    ann_lt = metrics("Ann", "Recruit", sell_volume=5_000, sell_tonnage=5, trade_profit=1_000)
+    assert await leaderboard(seeded, "lt") == [ann_lt, cara_lt]
+    # calendar days go by timestamp: the late hand-in belongs to today
+    assert await leaderboard(seeded, "ld") == [
+        ann_lt,
+        metrics("Cara", missions_completed=1, influence=5),
+    ]
+    assert await leaderboard(seeded, "cd") == [
+        ANN_CT,
+        BOB_CT,
+        metrics("Cara", missions_completed=1, influence=2),
+    ]
+    ann_all = replace(ANN_CT, sell_volume=21_000, sell_tonnage=13, trade_profit=5_000)
+    assert await leaderboard(seeded, "all") == [ann_all, BOB_CT, cara_lt]
+    assert await leaderboard(seeded, "lm") == []
+
+
+async def test_leaderboard_filters(seeded: Database) -> None:
+    # Bob's Beta work drops out; his negative influence landed in Alpha, so it stays
+    assert await leaderboard(seeded, "ct", system="Alpha") == [
+        ANN_CT,
+        metrics("Bob", combat_bonds=50_000, influence=-1),
+    ]
+    assert await leaderboard(seeded, "ct", system="Beta") == [
+        metrics(
+            "Bob",
+            missions_completed=1,
+            missions_failed=1,
+            exploration_sales=20_000,
+            bounty_fines=1_000,
+        ),
+    ]
+    assert await leaderboard(seeded, "ct", cmdr="Bob") == [BOB_CT]
+    no_faction = await leaderboard(seeded, "ct", faction=None)
+    assert [row.influence for row in no_faction] == [0, 0]
+    assert await leaderboard(seeded, "ct", faction=BETA_UNION) == [
+        replace(ANN_CT, influence=-2),
+        replace(BOB_CT, influence=0),
+    ]
+
+
+async def test_top5(seeded: Database) -> None:
+    async with seeded.tenant(A) as session:
+        top = await summaries.top5(session, period("ct"), ADF)
+    assert top == {
+        "trade_volume": [("Ann", 26_000)],
+        "tonnage": [("Ann", 18)],
+        "trade_profit": [("Ann", 4_000)],
+        "missions_completed": [("Ann", 1), ("Bob", 1)],
+        "missions_failed": [("Bob", 1)],
+        "influence": [("Ann", 3)],  # Bob's -1 is no achievement
+        "bounty_vouchers": [("Ann", 100_000)],
+        "combat_bonds": [("Bob", 50_000)],
+        "exploration_sales": [("Ann", 30_000), ("Bob", 20_000)],
+        "bounty_fines": [("Bob", 1_000), ("Ann", 200)],
+    }
+    assert summaries.top_n([ANN_CT, BOB_CT], 1)["exploration_sales"] == [("Ann", 30_000)]
+    assert [row.cmdr for row in summaries.ranked([ANN_CT, BOB_CT], "bounty_fines")] == [
+        "Bob",
+        "Ann",
+    ]
+    with pytest.raises(summaries.UnknownMetricError, match="trade_volume"):
+        summaries.ranked([ANN_CT], "profit")
+
+
+async def test_influence_by_faction(seeded: Database) -> None:
+    async def rows(code: str, **filters: Any) -> list[tuple[str, str, int]]:
+        async with seeded.tenant(A) as session:
+            found = await summaries.influence_by_faction(session, period(code), **filters)
+        return [(r.cmdr, r.faction, r.influence) for r in found]
+
+    assert await rows("ct") == [("Ann", ADF, 3), ("Bob", ADF, -1), ("Ann", BETA_UNION, -2)]
+    assert await rows("all") == [
+        ("Cara", ADF, 7),
+        ("Ann", ADF, 3),
+        ("Bob", ADF, -1),
+        ("Ann", BETA_UNION, -2),
+    ]
+    assert await rows("ct", system="Beta") == [("Ann", BETA_UNION, -2)]
+    assert await rows("all", limit=1) == [("Cara", ADF, 7)]
+
+
+# --------------------------------------------------------------------------------------------
+# Conflict zones
+# --------------------------------------------------------------------------------------------
+
+
+async def test_space_czs(seeded: Database) -> None:
+    async with seeded.tenant(A) as session:
+        rows = await summaries.space_czs(session, period("ct"))
+        beta = await summaries.space_czs(session, period("ct"), system="Beta")
+        last = await summaries.space_czs(session, period("lt"))
+    assert [(r.system, r.faction, r.cmdr, r.count) for r in rows] == [
+        ("Alpha", ADF, "Ann", CZCount(high=1)),  # 1 + 1 - 1
+        ("Alpha", ADF, "Bob", CZCount(medium=2)),
+        ("Beta", BETA_UNION, "Bob", CZCount(low=1)),
+    ]
+    assert beta == rows[2:]
+    assert last == []
+    assert summaries.cz_totals(rows, lambda r: r.system) == {
+        "Alpha": CZCount(0, 2, 1),
+        "Beta": CZCount(1, 0, 0),
+    }
+    by_cmdr = summaries.cz_totals(rows, lambda r: r.cmdr)
+    assert by_cmdr == {"Ann": CZCount(0, 0, 1), "Bob": CZCount(1, 2, 0)}
+    assert by_cmdr["Bob"].total == 3
+
+
+async def test_ground_czs(seeded: Database) -> None:
+    async with seeded.tenant(A) as session:
+        rows = await summaries.ground_czs(session, period("all"))
+    # Ann's Barnes Enterprise CZ was corrected away; guild B's Fort Rock CZs are not ours
+    assert [(r.system, r.faction, r.settlement, r.cmdr, r.count) for r in rows] == [
+        ("Alpha", ADF, "Fort Rock", "Bob", CZCount(medium=1)),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Activity tallies
+# --------------------------------------------------------------------------------------------
+
+
+def counts(**values: int) -> ActivityCounts:
+    return ActivityCounts(**values)
+
+
+async def test_three_puts_for_one_cmdr_and_tick_count_once(seeded: Database) -> None:
+    async with seeded.tenant(A) as session:
+        stored = await session.execute(
+            select(func.count()).where(
+                models.Activity.cmdr == "Ann", models.Activity.tickid == "zoy-2"
+            )
+        )
+        rows = await summaries.activity_by_cmdr(session, period("ct"), cmdr="Ann")
+    assert stored.scalar_one() == 1
+    assert [(r.system, r.faction, r.counts) for r in rows] == [
+        ("Alpha", ADF, counts(inf_primary=3, bounty_vouchers=100_000, cz_space_high=1)),
+        ("Beta", BETA_UNION, counts(inf_secondary=-2)),
+    ]
+
+
+async def test_activity_summary(seeded: Database) -> None:
+    async def rows(code: str, **filters: Any) -> list[tuple[Any, ...]]:
+        async with seeded.tenant(A) as session:
+            found = await summaries.activity_summary(session, period(code), **filters)
+        return [(r.system, r.faction, r.state, r.influence, r.counts) for r in found]
+
+    adf_ct = counts(inf_primary=4, bounty_vouchers=100_000, combat_bonds=50_000, cz_space_high=1)
+    beta = ("Beta", BETA_UNION, "None", 0.6, counts(inf_secondary=-2))
+    # state from Cara's snapshot, received last; influence from Bob's, the last that sent one;
+    # the idle Alpha Pirates are left out
+    assert await rows("ct") == [("Alpha", ADF, "CivilWar", 0.47, adf_ct), beta]
+    assert await rows("lt") == [("Alpha", ADF, "Boom", 0.40, counts(inf_primary=5))]
+    assert await rows("ld") == await rows("lt")  # tallies belong to the day their tick began
+    assert await rows("all") == [
+        ("Alpha", ADF, "CivilWar", 0.47, replace(adf_ct, inf_primary=9)),
+        beta,
+    ]
+    assert await rows("ct", system="Beta") == [beta]
+    assert await rows("ct", faction=ADF) == [("Alpha", ADF, "CivilWar", 0.47, adf_ct)]
+    assert adf_ct.influence == 4
+    assert adf_ct.cz_space == CZCount(high=1)
+
+
+async def test_activity_by_cmdr(seeded: Database) -> None:
+    async with seeded.tenant(A) as session:
+        current = await summaries.activity_by_cmdr(session, period("ct"))
+        everything = await summaries.activity_by_cmdr(session, period("all"), cmdr="Ann")
+    assert [(r.cmdr, r.system, r.faction, r.counts) for r in current] == [
+        ("Ann", "Alpha", ADF, counts(inf_primary=3, bounty_vouchers=100_000, cz_space_high=1)),
+        ("Ann", "Beta", BETA_UNION, counts(inf_secondary=-2)),
+        ("Bob", "Alpha", ADF, counts(combat_bonds=50_000)),
+        ("Cara", "Alpha", ADF, counts(inf_primary=1)),
+    ]
+    assert everything[0].counts == counts(inf_primary=8, bounty_vouchers=100_000, cz_space_high=1)
+    assert sum((r.counts for r in current), ActivityCounts()).influence == 2
+
+
+async def test_faction_activity_by_tick(seeded: Database) -> None:
+    async with seeded.tenant(A) as session:
+        three = await summaries.faction_activity_by_tick(session, ADF, ticks=3)
+        two = await summaries.faction_activity_by_tick(session, ADF, ticks=2)
+    assert [(t.tickid, t.ticktime, t.counts) for t in three] == [
+        ("zoy-0", TICK0.ticktime, ActivityCounts()),  # known from a jump, no tally
+        ("zoy-1", TICK1.ticktime, counts(inf_primary=5)),
+        (
+            "zoy-2",
+            TICK2.ticktime,
+            counts(inf_primary=4, bounty_vouchers=100_000, combat_bonds=50_000, cz_space_high=1),
+        ),
+    ]
+    assert [t.tickid for t in two] == ["zoy-1", "zoy-2"]
+
+
+# --------------------------------------------------------------------------------------------
+# Systems
+# --------------------------------------------------------------------------------------------
+
+
+async def test_systems_worked(seeded: Database) -> None:
+    galaxy_tick = TICK2.ticktime
+
+    async def rows(code: str, tick: datetime | None = galaxy_tick) -> list[tuple[Any, ...]]:
+        async with seeded.tenant(A) as session:
+            found = await summaries.systems_worked(session, period(code), tick)
+        return [(r.system, r.events, r.newest, r.fresh) for r in found]
+
+    assert await rows("ct") == [
+        ("Alpha", 16, at(26, 15, 20), True),
+        ("Beta", 5, at(26, 14, 40), True),
+        ("Delta", 1, at(26, 16), True),
+    ]
+    # last tick: the late hand-in counts for it; Alpha has newer data, Gamma has not
+    assert await rows("lt") == [("Alpha", 3, at(26, 15, 20), True), ("Gamma", 1, at(25, 14), False)]
+    assert await rows("ld") == [("Alpha", 2, at(26, 15, 20), True), ("Gamma", 1, at(25, 14), False)]
+    assert await rows("all") == [
+        ("Alpha", 19, at(26, 15, 20), True),
+        ("Beta", 5, at(26, 14, 40), True),
+        ("Delta", 1, at(26, 16), True),
+        ("Gamma", 2, at(25, 14), False),
+    ]
+    assert [r[3] for r in await rows("ct", tick=None)] == [None, None, None]
+    async with seeded.tenant(A) as session:
+        gamma = (await summaries.systems_worked(session, period("lt"), galaxy_tick))[1]
+    assert gamma.age_at_tick == timedelta(hours=21)
+
+
+async def test_objective_systems_not_visited(seeded: Database) -> None:
+    async with seeded.tenant(A) as session:
+        since_tick = await summaries.objective_systems_not_visited(session, TICK2.ticktime, NOW)
+        ever = await summaries.objective_systems_not_visited(session, None, NOW)
+    # Alpha and Delta (named "delta") were visited since the tick; Gamma only before it (and by
+    # guild B after it); Kappa never; Epsilon's and Zeta's objectives are not active.
+    assert [(s.system, s.objectives) for s in since_tick] == [
+        ("Gamma", ("Hold Alpha", "Scout")),
+        ("Kappa", ("Hold Alpha",)),
+    ]
+    assert [s.system for s in ever] == ["Kappa"]
+
+
+async def test_empty_tick_period_matches_nothing(seeded: Database) -> None:
+    empty = period_for("lt", NOW, [TICK2])
+    assert empty.is_empty
+    async with seeded.tenant(A) as session:
+        assert await summaries.leaderboard(session, empty, ADF) == []
+        assert await summaries.influence_by_faction(session, empty) == []
+        assert await summaries.space_czs(session, empty) == []
+        assert await summaries.ground_czs(session, empty) == []
+        assert await summaries.activity_summary(session, empty) == []
+        assert await summaries.activity_by_cmdr(session, empty) == []
+        assert await summaries.systems_worked(session, empty, TICK2.ticktime) == []
