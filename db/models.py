@@ -187,7 +187,7 @@ class Event(TenantMixin, Base):
         Index(None, "guild_id", "timestamp"),
         Index(None, "guild_id", "tickid"),
         Index(None, "guild_id", "cmdr"),
-        Index(None, "guild_id", "system_name", "timestamp"),
+        Index(None, "guild_id", "system_name", "event", "timestamp"),
         Index(None, "guild_id", "event", "timestamp"),
     )
 
@@ -220,7 +220,17 @@ class EventChild(TenantMixin):
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
-        return (Index(None, "guild_id", "timestamp"), Index(None, "guild_id", "tickid"))
+        return child_indexes()
+
+
+def child_indexes(*extra: Index) -> tuple[Index, ...]:
+    """What summaries (by time or tick) and objectives (by system and time) filter on."""
+    return (
+        Index(None, "guild_id", "timestamp"),
+        Index(None, "guild_id", "tickid"),
+        Index(None, "guild_id", "system_name", "timestamp"),
+        *extra,
+    )
 
 
 class MarketBuy(EventChild, Base):
@@ -263,6 +273,7 @@ class MissionInfluence(EventChild, Base):
     """One influence effect of a completed mission: signed by its trend."""
 
     __tablename__ = "mission_influences"
+    __table_args__ = child_indexes(Index(None, "guild_id", "system_address", "timestamp"))
 
     faction: Mapped[str] = mapped_column(String(NAME))
     system_address: Mapped[int | None] = mapped_column(BigInteger)

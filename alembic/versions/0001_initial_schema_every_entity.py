@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 15:00:43.077646
+Create Date: 2026-11-26 15:06:27.054851
 """
 
 from __future__ import annotations
@@ -166,8 +166,8 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_events_guild_id_system_name_timestamp"),
-            ["guild_id", "system_name", "timestamp"],
+            batch_op.f("ix_events_guild_id_system_name_event_timestamp"),
+            ["guild_id", "system_name", "event", "timestamp"],
             unique=False,
         )
         batch_op.create_index(
@@ -357,6 +357,11 @@ def upgrade() -> None:
     with op.batch_alter_table("commit_crimes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_commit_crimes_event_id"), ["event_id"], unique=False)
         batch_op.create_index(
+            batch_op.f("ix_commit_crimes_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_commit_crimes_guild_id_tickid"), ["guild_id", "tickid"], unique=False
         )
         batch_op.create_index(
@@ -392,6 +397,11 @@ def upgrade() -> None:
             batch_op.f("ix_exploration_sales_event_id"), ["event_id"], unique=False
         )
         batch_op.create_index(
+            batch_op.f("ix_exploration_sales_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_exploration_sales_guild_id_tickid"), ["guild_id", "tickid"], unique=False
         )
         batch_op.create_index(
@@ -424,6 +434,11 @@ def upgrade() -> None:
     with op.batch_alter_table("faction_kill_bonds", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_faction_kill_bonds_event_id"), ["event_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_faction_kill_bonds_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_faction_kill_bonds_guild_id_tickid"),
@@ -463,6 +478,11 @@ def upgrade() -> None:
     with op.batch_alter_table("market_buys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_market_buys_event_id"), ["event_id"], unique=False)
         batch_op.create_index(
+            batch_op.f("ix_market_buys_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_market_buys_guild_id_tickid"), ["guild_id", "tickid"], unique=False
         )
         batch_op.create_index(
@@ -498,6 +518,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("market_sells", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_market_sells_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_market_sells_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
         batch_op.create_index(
             batch_op.f("ix_market_sells_guild_id_tickid"), ["guild_id", "tickid"], unique=False
         )
@@ -537,6 +562,16 @@ def upgrade() -> None:
             batch_op.f("ix_mission_influences_event_id"), ["event_id"], unique=False
         )
         batch_op.create_index(
+            batch_op.f("ix_mission_influences_guild_id_system_address_timestamp"),
+            ["guild_id", "system_address", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_mission_influences_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_mission_influences_guild_id_tickid"),
             ["guild_id", "tickid"],
             unique=False,
@@ -573,6 +608,11 @@ def upgrade() -> None:
             batch_op.f("ix_missions_completed_event_id"), ["event_id"], unique=False
         )
         batch_op.create_index(
+            batch_op.f("ix_missions_completed_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_missions_completed_guild_id_tickid"),
             ["guild_id", "tickid"],
             unique=False,
@@ -606,6 +646,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("missions_failed", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_missions_failed_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_missions_failed_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
         batch_op.create_index(
             batch_op.f("ix_missions_failed_guild_id_tickid"), ["guild_id", "tickid"], unique=False
         )
@@ -738,6 +783,11 @@ def upgrade() -> None:
             batch_op.f("ix_redeem_voucher_factions_event_id"), ["event_id"], unique=False
         )
         batch_op.create_index(
+            batch_op.f("ix_redeem_voucher_factions_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_redeem_voucher_factions_guild_id_tickid"),
             ["guild_id", "tickid"],
             unique=False,
@@ -772,6 +822,11 @@ def upgrade() -> None:
     with op.batch_alter_table("redeem_vouchers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_redeem_vouchers_event_id"), ["event_id"], unique=False)
         batch_op.create_index(
+            batch_op.f("ix_redeem_vouchers_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_redeem_vouchers_guild_id_tickid"), ["guild_id", "tickid"], unique=False
         )
         batch_op.create_index(
@@ -803,6 +858,11 @@ def upgrade() -> None:
     with op.batch_alter_table("synthetic_cz_objectives", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_synthetic_cz_objectives_event_id"), ["event_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_synthetic_cz_objectives_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_synthetic_cz_objectives_guild_id_tickid"),
@@ -839,6 +899,11 @@ def upgrade() -> None:
     with op.batch_alter_table("synthetic_czs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_synthetic_czs_event_id"), ["event_id"], unique=False)
         batch_op.create_index(
+            batch_op.f("ix_synthetic_czs_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_synthetic_czs_guild_id_tickid"), ["guild_id", "tickid"], unique=False
         )
         batch_op.create_index(
@@ -874,6 +939,11 @@ def upgrade() -> None:
             batch_op.f("ix_synthetic_ground_czs_event_id"), ["event_id"], unique=False
         )
         batch_op.create_index(
+            batch_op.f("ix_synthetic_ground_czs_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_synthetic_ground_czs_guild_id_tickid"),
             ["guild_id", "tickid"],
             unique=False,
@@ -907,6 +977,11 @@ def upgrade() -> None:
     with op.batch_alter_table("synthetic_scenarios", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_synthetic_scenarios_event_id"), ["event_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_synthetic_scenarios_guild_id_system_name_timestamp"),
+            ["guild_id", "system_name", "timestamp"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_synthetic_scenarios_guild_id_tickid"),
@@ -1028,36 +1103,42 @@ def downgrade() -> None:
     with op.batch_alter_table("synthetic_scenarios", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_synthetic_scenarios_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_synthetic_scenarios_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_synthetic_scenarios_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_synthetic_scenarios_event_id"))
 
     op.drop_table("synthetic_scenarios")
     with op.batch_alter_table("synthetic_ground_czs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_synthetic_ground_czs_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_synthetic_ground_czs_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_synthetic_ground_czs_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_synthetic_ground_czs_event_id"))
 
     op.drop_table("synthetic_ground_czs")
     with op.batch_alter_table("synthetic_czs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_synthetic_czs_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_synthetic_czs_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_synthetic_czs_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_synthetic_czs_event_id"))
 
     op.drop_table("synthetic_czs")
     with op.batch_alter_table("synthetic_cz_objectives", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_synthetic_cz_objectives_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_synthetic_cz_objectives_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_synthetic_cz_objectives_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_synthetic_cz_objectives_event_id"))
 
     op.drop_table("synthetic_cz_objectives")
     with op.batch_alter_table("redeem_vouchers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_redeem_vouchers_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_redeem_vouchers_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_redeem_vouchers_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_redeem_vouchers_event_id"))
 
     op.drop_table("redeem_vouchers")
     with op.batch_alter_table("redeem_voucher_factions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_redeem_voucher_factions_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_redeem_voucher_factions_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_redeem_voucher_factions_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_redeem_voucher_factions_event_id"))
 
     op.drop_table("redeem_voucher_factions")
@@ -1076,48 +1157,57 @@ def downgrade() -> None:
     with op.batch_alter_table("missions_failed", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_missions_failed_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_missions_failed_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_missions_failed_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_missions_failed_event_id"))
 
     op.drop_table("missions_failed")
     with op.batch_alter_table("missions_completed", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_missions_completed_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_missions_completed_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_missions_completed_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_missions_completed_event_id"))
 
     op.drop_table("missions_completed")
     with op.batch_alter_table("mission_influences", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mission_influences_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_mission_influences_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_mission_influences_guild_id_system_name_timestamp"))
+        batch_op.drop_index(batch_op.f("ix_mission_influences_guild_id_system_address_timestamp"))
         batch_op.drop_index(batch_op.f("ix_mission_influences_event_id"))
 
     op.drop_table("mission_influences")
     with op.batch_alter_table("market_sells", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_market_sells_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_market_sells_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_market_sells_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_market_sells_event_id"))
 
     op.drop_table("market_sells")
     with op.batch_alter_table("market_buys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_market_buys_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_market_buys_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_market_buys_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_market_buys_event_id"))
 
     op.drop_table("market_buys")
     with op.batch_alter_table("faction_kill_bonds", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_faction_kill_bonds_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_faction_kill_bonds_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_faction_kill_bonds_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_faction_kill_bonds_event_id"))
 
     op.drop_table("faction_kill_bonds")
     with op.batch_alter_table("exploration_sales", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_exploration_sales_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_exploration_sales_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_exploration_sales_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_exploration_sales_event_id"))
 
     op.drop_table("exploration_sales")
     with op.batch_alter_table("commit_crimes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_commit_crimes_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_commit_crimes_guild_id_tickid"))
+        batch_op.drop_index(batch_op.f("ix_commit_crimes_guild_id_system_name_timestamp"))
         batch_op.drop_index(batch_op.f("ix_commit_crimes_event_id"))
 
     op.drop_table("commit_crimes")
@@ -1145,7 +1235,7 @@ def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_tickid"))
-        batch_op.drop_index(batch_op.f("ix_events_guild_id_system_name_timestamp"))
+        batch_op.drop_index(batch_op.f("ix_events_guild_id_system_name_event_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_event_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_cmdr"))
 
