@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bgs.errors import DomainError
 from db.models import Activity, Event
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ LABELS = {
 }
 
 
-class UnknownPeriodError(ValueError):
+class UnknownPeriodError(DomainError, ValueError):
     """A period code that is not one of `PERIOD_CODES`."""
 
     def __init__(self, code: str) -> None:

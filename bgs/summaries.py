@@ -49,6 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bgs.errors import DomainError
 from bgs.periods import Period, ticks_query
 from db.models import (
     Activity,
@@ -136,7 +137,9 @@ METRIC_KEYS = tuple(metric.key for metric in METRICS)
 DEFAULT_METRIC = "trade_volume"
 
 
-class UnknownMetricError(ValueError):
+class UnknownMetricError(DomainError, ValueError):
+    """A metric key that is not one of `METRIC_KEYS`."""
+
     def __init__(self, key: str) -> None:
         super().__init__(f"unknown metric {key!r}: use one of {', '.join(METRIC_KEYS)}")
         self.key = key

@@ -44,7 +44,7 @@ from discord.ext import commands
 from bgs import tenants
 from bgs.alerts import IngestAlerts
 from bgs.conflicts import ConflictChange, conflict_digest
-from bgs.objectives import VISIT, ObjectiveProgress, TargetProgress, list_objectives
+from bgs.objectives import ObjectiveProgress, list_objectives
 from bgs.periods import Period, Tick, latest_ticks, period_for
 from bgs.protected import (
     KIND_LABELS,
@@ -56,25 +56,31 @@ from bgs.protected import (
 )
 from bgs.summaries import (
     ActivityCounts,
-    CmdrMetrics,
-    CZCount,
     FactionActivity,
-    FactionInfluence,
     GroundCZ,
     SpaceCZ,
     activity_by_cmdr,
     activity_summary,
-    cz_totals,
     ground_czs,
     influence_by_faction,
     leaderboard,
-    ranked,
     space_czs,
 )
 from bgs.ticks import DUPLICATE_WINDOW, TickRecord, latest_tick
 from cogs._jobs import deliver, for_each_tenant, posted
-from cogs._ui import abbreviate, number, pages, progress_bar, ts
+from cogs._render import (
+    TOP,
+    Section,
+    cz_by_system,
+    cz_lines,
+    ranked_contributors,
+    section_lines,
+    system_lines,
+    top_sections,
+)
+from cogs._ui import number, pages, ts
 from cogs.conflicts import change_embed, digest_embeds
+from cogs.objectives import progress_lines
 from db.models import Guild
 from settings import ChannelKind
 
@@ -98,50 +104,12 @@ MISFIRE_GRACE = 600  # seconds a late run (a busy loop) still runs
 POST_TICK_WINDOW = timedelta(hours=2)  # after it is due, the post-tick summary is still wanted
 LATEST_DELAY = timedelta(minutes=180)  # the largest delay `/config schedule` accepts
 CHANGE_RETRY_FOR = timedelta(hours=1)
-TOP = 5
 TOP_CONTRIBUTORS = 10
 
 
 # --------------------------------------------------------------------------------------------
 # Layout
 # --------------------------------------------------------------------------------------------
-
-
-def figures(counts: ActivityCounts) -> str:
-    """The non-zero counters of a tally, short: 'INF +3 · bounties 250K · space CZ 1 (L0 M0 H1)'."""
-    murders = counts.murders_ground + counts.murders_space
-    items = [
-        (counts.influence, f"INF {counts.influence:+,}"),
-        (counts.bounty_vouchers, f"bounties {abbreviate(counts.bounty_vouchers)}"),
-        (counts.combat_bonds, f"bonds {abbreviate(counts.combat_bonds)}"),
-        (counts.trade_sell_profit, f"trade profit {abbreviate(counts.trade_sell_profit)}"),
-        (counts.trade_buy_value, f"bought {abbreviate(counts.trade_buy_value)}"),
-        (counts.black_market, f"black market {abbreviate(counts.black_market)}"),
-        (counts.exploration, f"exploration {abbreviate(counts.exploration)}"),
-        (counts.exobiology, f"exobiology {abbreviate(counts.exobiology)}"),
-        (counts.cz_space.total, f"space CZ {sizes(counts.cz_space)}"),
-        (counts.cz_ground.total, f"ground CZ {sizes(counts.cz_ground)}"),
-        (counts.scenarios, f"scenarios {counts.scenarios}"),
-        (counts.mission_fails, f"failed missions {counts.mission_fails}"),
-        (murders, f"murders {murders}"),
-    ]
-    return " · ".join(text for value, text in items if value) or "no activity"
-
-
-def sizes(count: CZCount) -> str:
-    """'3 (L1 M1 H1)'."""
-    return f"{count.total} (L{count.low} M{count.medium} H{count.high})"
-
-
-def credits_of(counts: ActivityCounts) -> int:
-    return (
-        counts.bounty_vouchers
-        + counts.combat_bonds
-        + counts.trade_sell_profit
-        + counts.black_market
-        + counts.exploration
-        + counts.exobiology
-    )
 
 
 def _harm_text(rows: Iterable[HarmTotal]) -> str:
@@ -154,52 +122,23 @@ def _harm_text(rows: Iterable[HarmTotal]) -> str:
 
 def activity_lines(activity: Sequence[FactionActivity], harm: HarmSummary) -> list[str]:
     """By system → faction; systems where a protected faction was harmed are marked."""
-    harmed_systems = {system for system, _ in harm.by_system()}
-    by_system: dict[str, list[FactionActivity]] = defaultdict(list)
-    for row in activity:
-        by_system[row.system].append(row)
-    lines = ["**Activity by system**"]
-    for system, rows in by_system.items():
-        mark = " ⚠️" if system in harmed_systems else ""
-        lines.append(f"__{system}__{mark}")
-        for row in rows:
-            state = f" ({row.state})" if row.state and row.state != "None" else ""
-            lines.append(f"• {row.faction}{state}: {figures(row.counts)}")
-    if not by_system:
+    harmed = {system: ["⚠️"] for system, _ in harm.by_system()}
+    lines = ["**Activity by system**", *system_lines(activity, harmed)]
+    if not activity:
         lines.append("No activity reported by members for this tick.")
     return lines
 
 
 def contributor_lines(counts_by_cmdr: dict[str, ActivityCounts], harmers: set[str]) -> list[str]:
-    ranking = sorted(
-        counts_by_cmdr.items(),
-        key=lambda item: (-item[1].influence, -credits_of(item[1]), item[0].casefold()),
-    )[:TOP_CONTRIBUTORS]
-    lines = ["", "**Top contributors**"]
-    for place, (cmdr, counts) in enumerate(ranking, start=1):
-        mark = " ⚠️" if cmdr in harmers else ""
-        lines.append(f"{place}. {cmdr}{mark} — {figures(counts)}")
-    return lines if ranking else []
-
-
-def target_line(target: TargetProgress) -> str:
-    if target.type == VISIT:
-        return f"• {target.label}: {'✅ visited' if target.progress else 'not visited yet'}"
-    goal = f" / {number(target.target_overall)}" if target.target_overall else ""
-    done = " ✅" if target.complete else ""
-    return f"• {target.label}: {number(target.progress)}{goal} {target.kind.unit}{done}"
+    ranking = ranked_contributors(
+        counts_by_cmdr, {cmdr: ["⚠️"] for cmdr in harmers}, TOP_CONTRIBUTORS
+    )
+    return ["", "**Top contributors**", *ranking] if ranking else []
 
 
 def objective_lines(objectives: Sequence[ObjectiveProgress]) -> list[str]:
-    if not objectives:
-        return []
-    lines = ["", "**Objectives**"]
-    for objective in objectives:
-        share = objective.completion
-        bar = progress_bar(share, 1) if share is not None else "open-ended"
-        lines.append(f"__{objective.title}__ {bar}")
-        lines += [target_line(target) for target in objective.targets]
-    return lines
+    """The running objectives, laid out as `/objective list` and `/objective show` do."""
+    return ["", "**Objectives**", *progress_lines(objectives)] if objectives else []
 
 
 def harm_lines(harm: HarmSummary) -> list[str]:
@@ -233,96 +172,13 @@ def post_tick_embeds(
     return pages("📊 Tick summary", lines, header=header + "\n")
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
-    """One part of the daily summary: a title and its numbered lines."""
-
-    title: str
-    lines: list[str]
-
-
-def _numbered(items: Iterable[str]) -> list[str]:
-    return [f"{place}. {text}" for place, text in enumerate(items, start=1)]
-
-
-def daily_sections(
-    rows: Sequence[CmdrMetrics], by_faction: Sequence[FactionInfluence], faction: str | None
-) -> list[Section]:
-    """The reference's sections (market, missions, influence by faction and for the guild's
-    faction, bounties, bonds, exploration, fines), top five each, empty ones left out."""
-
-    def top(metric: str, text: Callable[[CmdrMetrics], str]) -> list[str]:
-        best = [row for row in ranked(rows, metric) if row.value(metric) > 0][:TOP]
-        return _numbered(f"{row.cmdr} — {text(row)}" for row in best)
-
-    sections = [
-        Section(
-            "📦 Market",
-            top(
-                "trade_volume",
-                lambda r: f"{number(r.trade_volume)} Cr · {number(r.tonnage)} t",
-            ),
-        ),
-        Section(
-            "📜 Missions completed",
-            top("missions_completed", lambda r: number(r.missions_completed)),
-        ),
-        Section(
-            "🗳️ Influence by faction",
-            _numbered(
-                f"{row.cmdr} — {row.faction} {row.influence:+,}"
-                for row in by_faction
-                if row.influence > 0
-            ),
-        ),
-    ]
-    if faction:
-        sections.append(
-            Section(f"🗳️ Influence for {faction}", top("influence", lambda r: f"{r.influence:+,}"))
-        )
-    sections += [
-        Section(
-            "💰 Bounty vouchers",
-            top("bounty_vouchers", lambda r: f"{number(r.bounty_vouchers)} Cr"),
-        ),
-        Section("⚔️ Combat bonds", top("combat_bonds", lambda r: f"{number(r.combat_bonds)} Cr")),
-        Section(
-            "🔭 Exploration data",
-            top("exploration_sales", lambda r: f"{number(r.exploration_sales)} Cr"),
-        ),
-        Section(
-            "🚨 Bounties and fines", top("bounty_fines", lambda r: f"{number(r.bounty_fines)} Cr")
-        ),
-    ]
-    return [section for section in sections if section.lines]
-
-
 def daily_embeds(day: str, sections: Sequence[Section]) -> list[discord.Embed]:
-    lines: list[str] = []
-    for section in sections:
-        lines += [f"**{section.title}**", *section.lines, ""]
-    return pages(f"📅 Daily summary for {day} (UTC)", lines[:-1])
+    return pages(f"📅 Daily summary for {day} (UTC)", section_lines(sections))
 
 
 def cz_embeds(title: str, day: str, rows: Sequence[SpaceCZ | GroundCZ]) -> list[discord.Embed]:
-    """One system's CZ summary: the total by size, for which factions, the settlements (ground
-    CZs) and the cmdrs."""
-    total = sum((row.count for row in rows), CZCount())
-    lines = [f"{day} (UTC)", f"**Total: {sizes(total)}**", "", "**Fought for**"]
-    factions = cz_totals(rows, lambda row: row.faction or "unknown faction")
-    for faction, count in sorted(factions.items(), key=lambda item: (-item[1].total, item[0])):
-        lines.append(f"• {faction}: {sizes(count)}")
-    ground = [row for row in rows if isinstance(row, GroundCZ)]
-    if ground:
-        lines += ["", "**Settlements**"]
-        settlements = cz_totals(ground, lambda row: row.settlement or "unknown settlement")
-        for settlement, count in sorted(settlements.items(), key=lambda i: (-i[1].total, i[0])):
-            lines.append(f"• {settlement}: {count.total}")
-    lines += ["", "**Cmdrs**"]
-    by_cmdr = cz_totals(rows, lambda row: row.cmdr)
-    ranking = sorted(by_cmdr.items(), key=lambda item: (-item[1].total, item[0]))
-    lines += _numbered(f"{cmdr} — {sizes(count)}" for cmdr, count in ranking)
-    return pages(title, lines)
+    """One system's CZ summary, under the day it reports."""
+    return pages(title, [f"{day} (UTC)", *cz_lines(rows)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,7 +327,7 @@ class Announcements(commands.Cog):
             async with self.bot.services.db.tenant(guild.guild_id) as session:
                 rows = await leaderboard(session, period, guild.faction)
                 by_faction = await influence_by_faction(session, period, limit=TOP)
-            sections = daily_sections(rows, by_faction, guild.faction)
+            sections = top_sections(rows, by_faction, guild.faction)
             if not sections:
                 log.info("guild %s: no activity on %s; no daily summary", guild.guild_id, day)
                 return
@@ -510,12 +366,10 @@ class Announcements(commands.Cog):
                     if ground
                     else await space_czs(session, period)
                 )
-            by_system: dict[str, list[SpaceCZ | GroundCZ]] = defaultdict(list)
-            for row in rows:
-                by_system[row.system or "unknown system"].append(row)
+            by_system = cz_by_system(rows)
             if not by_system:
                 log.info("guild %s: no %ss on %s", guild.guild_id, what, day)
-            for system, system_rows in sorted(by_system.items()):
+            for system, system_rows in by_system.items():
                 key = f"{day}:{system}"
                 if channel_id is not None and await posted(self.bot, guild.guild_id, kind, key):
                     continue

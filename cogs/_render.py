@@ -1,0 +1,259 @@
+"""Layouts shared by the scheduled posts (cogs.announcements) and the commands that show the
+same results on demand (cogs.activity): activity figures, system → faction lines, contributor
+rankings, top-five sections and conflict-zone blocks.
+
+Numbers: exact values (counts, tonnage, INF, ranked amounts) carry thousands separators;
+credits inside a line of several figures are abbreviated (250K, 1.5M) as BGS-Tally shows them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bgs.summaries import (
+    METRIC_KEYS,
+    ActivityCounts,
+    CmdrMetrics,
+    CZCount,
+    FactionActivity,
+    FactionInfluence,
+    GroundCZ,
+    SpaceCZ,
+    cz_totals,
+    ranked,
+)
+from cogs._ui import abbreviate, number
+
+TOP = 5
+Marks = Mapping[str | None, Sequence[str]]
+
+# The daily summary's sections (reference.md §5.1); `/top5` shows every metric.
+DAILY_SECTIONS = frozenset(
+    {
+        "trade_volume",
+        "missions_completed",
+        "influence",
+        "bounty_vouchers",
+        "combat_bonds",
+        "exploration_sales",
+        "bounty_fines",
+    }
+)
+ALL_SECTIONS = frozenset(METRIC_KEYS)
+
+
+def figures(counts: ActivityCounts) -> str:
+    """The non-zero counters of a tally, short: 'INF +3 · bounties 250K · space CZ 1 (L0 M0 H1)'."""
+    murders = counts.murders_ground + counts.murders_space
+    items = [
+        (counts.influence, f"INF {counts.influence:+,}"),
+        (counts.bounty_vouchers, f"bounties {abbreviate(counts.bounty_vouchers)}"),
+        (counts.combat_bonds, f"bonds {abbreviate(counts.combat_bonds)}"),
+        (counts.trade_sell_profit, f"trade profit {abbreviate(counts.trade_sell_profit)}"),
+        (counts.trade_buy_value, f"bought {abbreviate(counts.trade_buy_value)}"),
+        (counts.black_market, f"black market {abbreviate(counts.black_market)}"),
+        (counts.exploration, f"exploration {abbreviate(counts.exploration)}"),
+        (counts.exobiology, f"exobiology {abbreviate(counts.exobiology)}"),
+        (counts.cz_space.total, f"space CZ {sizes(counts.cz_space)}"),
+        (counts.cz_ground.total, f"ground CZ {sizes(counts.cz_ground)}"),
+        (counts.scenarios, f"scenarios {counts.scenarios}"),
+        (counts.mission_fails, f"failed missions {counts.mission_fails}"),
+        (murders, f"murders {murders}"),
+    ]
+    return " · ".join(text for value, text in items if value) or "no activity"
+
+
+def metric_figures(row: CmdrMetrics) -> str:
+    """A cmdr's non-zero journal metrics, short: 'sold 1.5M · 300 t · profit 150K (11.1%) · …'."""
+    profit = f"profit {abbreviate(row.trade_profit)}" + (
+        f" ({row.profitability:.1f}%)" if row.profitability is not None else ""
+    )
+    items = [
+        (row.buy_volume, f"bought {abbreviate(row.buy_volume)}"),
+        (row.sell_volume, f"sold {abbreviate(row.sell_volume)}"),
+        (row.tonnage, f"{number(row.tonnage)} t"),
+        (row.trade_profit, profit),
+        (row.missions_completed, f"missions {number(row.missions_completed)}"),
+        (row.missions_failed, f"failed missions {number(row.missions_failed)}"),
+        (row.influence, f"INF {row.influence:+,}"),
+        (row.bounty_vouchers, f"bounties {abbreviate(row.bounty_vouchers)}"),
+        (row.combat_bonds, f"bonds {abbreviate(row.combat_bonds)}"),
+        (row.exploration_sales, f"exploration {abbreviate(row.exploration_sales)}"),
+        (row.bounty_fines, f"fines {abbreviate(row.bounty_fines)}"),
+    ]
+    return " · ".join(text for value, text in items if value) or "no activity"
+
+
+def sizes(count: CZCount) -> str:
+    """'3 (L1 M1 H1)'."""
+    return f"{count.total} (L{count.low} M{count.medium} H{count.high})"
+
+
+def credits_of(counts: ActivityCounts) -> int:
+    return (
+        counts.bounty_vouchers
+        + counts.combat_bonds
+        + counts.trade_sell_profit
+        + counts.black_market
+        + counts.exploration
+        + counts.exobiology
+    )
+
+
+def marked(text: str, marks: Sequence[str]) -> str:
+    """`text` followed by its marks (e.g. harm to a protected faction)."""
+    return " ".join([text, *marks])
+
+
+def faction_label(row: FactionActivity, *, influence: bool = False) -> str:
+    """'Alpha Defence Force (War)'; with `influence`, 'Alpha Defence Force (War, 45.0%)'."""
+    details = [row.state] if row.state and row.state != "None" else []
+    if influence and row.influence is not None:
+        details.append(f"{row.influence:.1%}")
+    return f"{row.faction} ({', '.join(details)})" if details else row.faction
+
+
+def system_lines(
+    activity: Iterable[FactionActivity], marks: Marks, *, influence: bool = False
+) -> list[str]:
+    """By system → faction: '__System__' followed by its marks, then '• Faction (state): …'
+    per faction with activity (`influence`: the influence last reported next to the state)."""
+    by_system: dict[str, list[FactionActivity]] = defaultdict(list)
+    for row in activity:
+        by_system[row.system].append(row)
+    lines = []
+    for system, rows in by_system.items():
+        lines.append(marked(f"__{system}__", marks.get(system, ())))
+        lines += [
+            f"• {faction_label(row, influence=influence)}: {figures(row.counts)}" for row in rows
+        ]
+    return lines
+
+
+def ranked_contributors(
+    counts_by_cmdr: Mapping[str, ActivityCounts], marks: Marks, limit: int | None = None
+) -> list[str]:
+    """Cmdrs ranked by influence, then credits earned: '1. Ann ⚠️ — INF +4 · bounties 250K'."""
+    ranking = sorted(
+        counts_by_cmdr.items(),
+        key=lambda item: (-item[1].influence, -credits_of(item[1]), item[0].casefold()),
+    )[:limit]
+    return [
+        f"{place}. {marked(cmdr, marks.get(cmdr, ()))} — {figures(counts)}"
+        for place, (cmdr, counts) in enumerate(ranking, start=1)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One top-five list: a title and its numbered lines."""
+
+    title: str
+    lines: list[str]
+
+
+def numbered(items: Iterable[str]) -> list[str]:
+    return [f"{place}. {text}" for place, text in enumerate(items, start=1)]
+
+
+def top_sections(
+    rows: Sequence[CmdrMetrics],
+    by_faction: Sequence[FactionInfluence],
+    faction: str | None,
+    metrics: Collection[str] = DAILY_SECTIONS,
+) -> list[Section]:
+    """The reference's top-five lists: market, missions, influence by faction and for the
+    guild's faction, bounties, bonds, exploration, fines (and, among `metrics`, trade profit
+    and failed missions); five cmdrs each, empty ones left out."""
+
+    def top(metric: str, text: Callable[[CmdrMetrics], str]) -> list[str]:
+        if metric not in metrics:
+            return []
+        best = [row for row in ranked(rows, metric) if row.value(metric) > 0][:TOP]
+        return numbered(f"{row.cmdr} — {text(row)}" for row in best)
+
+    sections = [
+        Section(
+            "📦 Market",
+            top(
+                "trade_volume",
+                lambda r: f"{number(r.trade_volume)} Cr · {number(r.tonnage)} t",
+            ),
+        ),
+        Section("📈 Trade profit", top("trade_profit", lambda r: f"{number(r.trade_profit)} Cr")),
+        Section(
+            "📜 Missions completed",
+            top("missions_completed", lambda r: number(r.missions_completed)),
+        ),
+        Section("📉 Missions failed", top("missions_failed", lambda r: number(r.missions_failed))),
+        Section(
+            "🗳️ Influence by faction",
+            numbered(
+                f"{row.cmdr} — {row.faction} {row.influence:+,}"
+                for row in by_faction
+                if row.influence > 0
+            ),
+        ),
+    ]
+    if faction:
+        sections.append(
+            Section(f"🗳️ Influence for {faction}", top("influence", lambda r: f"{r.influence:+,}"))
+        )
+    sections += [
+        Section(
+            "💰 Bounty vouchers",
+            top("bounty_vouchers", lambda r: f"{number(r.bounty_vouchers)} Cr"),
+        ),
+        Section("⚔️ Combat bonds", top("combat_bonds", lambda r: f"{number(r.combat_bonds)} Cr")),
+        Section(
+            "🔭 Exploration data",
+            top("exploration_sales", lambda r: f"{number(r.exploration_sales)} Cr"),
+        ),
+        Section(
+            "🚨 Bounties and fines", top("bounty_fines", lambda r: f"{number(r.bounty_fines)} Cr")
+        ),
+    ]
+    return [section for section in sections if section.lines]
+
+
+def section_lines(sections: Sequence[Section]) -> list[str]:
+    """Sections one after the other: bold title, numbered lines, a blank line between."""
+    lines: list[str] = []
+    for section in sections:
+        lines += [f"**{section.title}**", *section.lines, ""]
+    return lines[:-1]
+
+
+CZ = TypeVar("CZ", bound=SpaceCZ | GroundCZ)
+
+
+def cz_by_system(rows: Iterable[CZ]) -> dict[str, list[CZ]]:
+    """Conflict-zone rows by system name, systems sorted."""
+    grouped: dict[str, list[CZ]] = defaultdict(list)
+    for row in rows:
+        grouped[row.system or "unknown system"].append(row)
+    return dict(sorted(grouped.items()))
+
+
+def cz_lines(rows: Sequence[SpaceCZ | GroundCZ]) -> list[str]:
+    """One system's conflict zones: the total by size, for which factions, the settlements
+    (ground CZs) and the cmdrs."""
+    total = sum((row.count for row in rows), CZCount())
+    lines = [f"**Total: {sizes(total)}**", "", "**Fought for**"]
+    factions = cz_totals(rows, lambda row: row.faction or "unknown faction")
+    for faction, count in sorted(factions.items(), key=lambda item: (-item[1].total, item[0])):
+        lines.append(f"• {faction}: {sizes(count)}")
+    ground = [row for row in rows if isinstance(row, GroundCZ)]
+    if ground:
+        lines += ["", "**Settlements**"]
+        settlements = cz_totals(ground, lambda row: row.settlement or "unknown settlement")
+        for settlement, count in sorted(settlements.items(), key=lambda i: (-i[1].total, i[0])):
+            lines.append(f"• {settlement}: {count.total}")
+    lines += ["", "**Cmdrs**"]
+    by_cmdr = cz_totals(rows, lambda row: row.cmdr)
+    ranking = sorted(by_cmdr.items(), key=lambda item: (-item[1].total, item[0]))
+    lines += numbered(f"{cmdr} — {sizes(count)}" for cmdr, count in ranking)
+    return lines

@@ -1,0 +1,534 @@
+"""What the squadron did, on demand: /activity summary|cmdr|systems, /leaderboard, /top5 and
+/cz space|ground.
+
+Every command takes a period (`bgs.periods`, default the current tick) and shows it with its
+exact bounds. Option values are checked first, so a wrong one gets an ephemeral answer; then
+the reply is deferred (the queries can take a moment on a big guild) and posted in the channel
+for the squadron to see, paginated when long. The layouts the scheduled posts also use come
+from `cogs._render`; charts from `cogs._charts`, drawn off the event loop.
+
+`/activity cmdr` without a cmdr lists every cmdr: Discord users are not linked to cmdr names,
+so there is no "me" to default to, and the list shows the names to pick from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Final
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bgs.names import cmdr_names, faction_names, system_names
+from bgs.periods import DEFAULT_PERIOD, LABELS, PERIOD_CODES, Period, normalize_code, resolve_period
+from bgs.protected import HarmSummary, harm_summary
+from bgs.summaries import (
+    DEFAULT_METRIC,
+    METRIC_KEYS,
+    METRICS,
+    ActivityCounts,
+    CmdrMetrics,
+    FactionActivity,
+    GroundCZ,
+    Metric,
+    SpaceCZ,
+    SystemData,
+    UnknownMetricError,
+    UnvisitedSystem,
+    activity_by_cmdr,
+    activity_summary,
+    faction_activity_by_tick,
+    ground_czs,
+    influence_by_faction,
+    leaderboard,
+    objective_systems_not_visited,
+    ranked,
+    space_czs,
+    systems_worked,
+)
+from bgs.ticks import latest_tick
+from cogs._charts import MAX_BARS, chart_file, faction_ticks_png, leaderboard_png
+from cogs._checks import tenant_of, warden
+from cogs._errors import UserError
+from cogs._render import (
+    ALL_SECTIONS,
+    TOP,
+    cz_by_system,
+    cz_lines,
+    marked,
+    metric_figures,
+    ranked_contributors,
+    section_lines,
+    system_lines,
+    top_sections,
+)
+from cogs._ui import Reply, embed, number, pages, send, ts, when
+from cogs.protected import harm_marks
+from cogs.ticks import age_text
+
+if TYPE_CHECKING:
+    from bot import WardenBot
+
+log = logging.getLogger(__name__)
+
+CHOICE_LIMIT: Final = 100  # Discord's length limit of an autocomplete choice's value
+CHART_TICKS: Final = 10  # ticks shown by /activity summary's chart
+PERIOD_CHOICES: Final = [
+    app_commands.Choice(name=f"{LABELS[code]} ({code})", value=code) for code in PERIOD_CODES
+]
+METRIC_CHOICES: Final = [
+    app_commands.Choice(name=metric.label, value=metric.key) for metric in METRICS
+]
+METRIC_BY_KEY: Final = {metric.key: metric for metric in METRICS}
+# The next wider period to suggest when one is empty; `all` is always suggested too.
+WIDER: Final = {
+    "ct": "cw",
+    "lt": "cw",
+    "cd": "cw",
+    "ld": "cw",
+    "cw": "cm",
+    "lw": "cm",
+    "cm": "y",
+    "lm": "y",
+    "2m": "y",
+    "y": "all",
+}
+PERIOD_HELP: Final = "Which period (default: the current tick)"
+
+NameLookup = Callable[[AsyncSession, str], Awaitable[list[str]]]
+
+
+# --------------------------------------------------------------------------------------------
+# Layout
+# --------------------------------------------------------------------------------------------
+
+
+def period_line(period: Period) -> str:
+    """'**Period:** Current tick · Tick zoy-… from 2026-11-26 11:00 UTC (ongoing)'."""
+    bounds = period.description
+    if not bounds.startswith(period.label):
+        bounds = f"{period.label} · {bounds}"
+    return f"**Period:** {bounds}"
+
+
+def empty_text(nothing: str, period: Period) -> str:
+    """What an empty result says: what was not found, and a wider period to try."""
+    wider = WIDER.get(period.code)
+    if wider is None:
+        return f"{nothing} Members' BGS-Tally has not sent any such data yet."
+    options = [wider] if wider == "all" else [wider, "all"]
+    suggestion = " or ".join(f"**{LABELS[code]}** (`{code}`)" for code in options)
+    return f"{nothing} Try a wider period: {suggestion}."
+
+
+def result_reply(
+    title: str,
+    period: Period,
+    lines: Sequence[str],
+    *,
+    nothing: str,
+    header: Sequence[str] = (),
+    footer: str | None = None,
+    files: Sequence[discord.File] = (),
+) -> Reply:
+    """The period (and `header`) on every page above `lines`; or, without lines, `nothing`
+    and a wider period to try (a chart may still come: it has its own span)."""
+    top = "\n".join([period_line(period), *header])
+    if not lines:
+        embeds = [embed(title, f"{top}\n\n{empty_text(nothing, period)}", footer=footer)]
+    else:
+        embeds = pages(title, lines, header=top + "\n", footer=footer)
+    return Reply(embeds, files=list(files))
+
+
+def metric_value(metric: Metric, value: int) -> str:
+    """A ranked value, exact: '1,500,000 Cr', '+3 INF', '12'."""
+    if metric.unit == "INF":
+        return f"{value:+,} INF"
+    return f"{number(value)} {metric.unit}".rstrip()
+
+
+def leaderboard_entry(place: int, row: CmdrMetrics, metric: Metric) -> str:
+    rank = f" ({row.squadron_rank})" if row.squadron_rank else ""
+    return "\n".join(
+        [
+            f"**{place}. {row.cmdr}**{rank} — {metric_value(metric, row.value(metric.key))}",
+            metric_figures(row),
+        ]
+    )
+
+
+def system_entry(data: SystemData) -> str:
+    """'• **Alpha** — 25 events · newest <t:…:R> · ⚠️ 1 d 2 h before the tick'."""
+    parts = [
+        f"• **{data.system}** — {number(data.events)} event{'' if data.events == 1 else 's'}",
+        f"newest {ts(data.newest, 'R')}",
+    ]
+    age = data.age_at_tick
+    if age is not None:
+        parts.append("✅ since the tick" if data.fresh else f"⚠️ {age_text(age)} before the tick")
+    return " · ".join(parts)
+
+
+def unvisited_entry(system: UnvisitedSystem) -> str:
+    return f"• **{system.system}** — {', '.join(system.objectives)}"
+
+
+def marked_systems(
+    activity: Sequence[FactionActivity], harm: HarmSummary, *, influence: bool
+) -> list[str]:
+    """Activity by system → faction, each system marked with the harm done there to protected
+    factions; systems with harm but no tallied activity are listed after them."""
+    marks = harm_marks(harm, by="system")
+    lines = system_lines(activity, marks, influence=influence)
+    shown = {row.system for row in activity}
+    for system, system_marks in sorted(marks.items(), key=lambda item: item[0] or ""):
+        if system not in shown:
+            lines.append(marked(f"__{system or 'unknown system'}__", system_marks))
+    return lines
+
+
+def only(
+    harm: HarmSummary, *, system: str | None, faction: str | None, cmdr: str | None = None
+) -> HarmSummary:
+    """The harm rows matching the filters a command was given."""
+    return HarmSummary(
+        [
+            row
+            for row in harm.rows
+            if (system is None or row.system_name == system)
+            and (faction is None or row.faction == faction)
+            and (cmdr is None or row.cmdr == cmdr)
+        ]
+    )
+
+
+def _option(text: str | None) -> str | None:
+    """A text option, trimmed; blank means not given."""
+    return (text or "").strip() or None
+
+
+async def harm_in(session: AsyncSession, period: Period) -> HarmSummary:
+    """Harm to protected factions in a period (by tick id for tick periods)."""
+    if period.by_tick:
+        if period.tick is None:
+            return HarmSummary([])
+        return await harm_summary(session, tickids=[period.tick.tickid])
+    return await harm_summary(session, since=period.start, until=period.end)
+
+
+async def begin(interaction: discord.Interaction, period: str) -> str:
+    """Check the period code (an ephemeral error if unknown), then defer the public reply."""
+    code = normalize_code(period)
+    await interaction.response.defer()
+    return code
+
+
+# --------------------------------------------------------------------------------------------
+# The cog
+# --------------------------------------------------------------------------------------------
+
+
+class Activity(commands.Cog):
+    activity = app_commands.Group(name="activity", description="What the squadron did")
+    cz = app_commands.Group(name="cz", description="Conflict zones fought by members")
+
+    def __init__(self, bot: WardenBot) -> None:
+        self.bot = bot
+
+    # -- /activity ----------------------------------------------------------------------------
+
+    @activity.command(name="summary", description="Squadron totals by system → faction")
+    @app_commands.describe(
+        period=PERIOD_HELP,
+        system="Only this system",
+        faction="Only this faction",
+        chart="Attach a chart of our faction's activity over the last ticks",
+    )
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def summary(
+        self,
+        interaction: discord.Interaction,
+        period: str = DEFAULT_PERIOD,
+        system: str | None = None,
+        faction: str | None = None,
+        chart: bool = False,
+    ) -> None:
+        guild = tenant_of(interaction)
+        system, faction = _option(system), _option(faction)
+        if chart and not guild.faction:
+            raise UserError(
+                "The chart shows our faction's activity, and this server has no faction set. "
+                "An officer can set it with `/config faction`; leave `chart` off meanwhile."
+            )
+        code = await begin(interaction, period)
+        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+            resolved = await resolve_period(session, code)
+            rows = await activity_summary(session, resolved, system, faction)
+            harm = only(await harm_in(session, resolved), system=system, faction=faction)
+            ticks = (
+                await faction_activity_by_tick(session, guild.faction, CHART_TICKS)
+                if chart and guild.faction
+                else []
+            )
+        files = []
+        if ticks and guild.faction:
+            draw = partial(faction_ticks_png, guild.faction, ticks)
+            files.append(await chart_file(draw, "activity.png"))
+        where = "".join([f" in {system}" if system else "", f" for {faction}" if faction else ""])
+        notes = [f"{len({row.system for row in rows})} system(s), {len(rows)} faction(s)"]
+        notes.append("state and influence as members last reported them")
+        if chart and not ticks:
+            notes.append("no chart: no tick is known yet")
+        reply = result_reply(
+            f"📊 Squadron activity{where}",
+            resolved,
+            marked_systems(rows, harm, influence=True),
+            nothing=f"No activity{where} reported by members in this period.",
+            footer=" · ".join(notes),
+            files=files,
+        )
+        await send(interaction, reply)
+
+    @activity.command(name="cmdr", description="One cmdr's contributions (or every cmdr's)")
+    @app_commands.describe(cmdr="The cmdr (leave out to list every cmdr)", period=PERIOD_HELP)
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def cmdr(
+        self,
+        interaction: discord.Interaction,
+        cmdr: str | None = None,
+        period: str = DEFAULT_PERIOD,
+    ) -> None:
+        guild = tenant_of(interaction)
+        name = _option(cmdr)
+        code = await begin(interaction, period)
+        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+            resolved = await resolve_period(session, code)
+            tallies = await activity_by_cmdr(session, resolved, name)
+            metrics = await leaderboard(session, resolved, guild.faction, cmdr=name) if name else []
+            harm = only(await harm_in(session, resolved), system=None, faction=None, cmdr=name)
+        if name is None:
+            counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
+            for tally in tallies:
+                counts[tally.cmdr] += tally.counts
+            reply = result_reply(
+                "👥 Activity by cmdr",
+                resolved,
+                ranked_contributors(counts, harm_marks(harm, by="cmdr")),
+                nothing="No cmdr's activity was reported in this period.",
+                footer=f"{len(counts)} cmdr(s) · one cmdr's details: /activity cmdr cmdr:<name>",
+            )
+            await send(interaction, reply)
+            return
+        lines = ["**Journal events**", metric_figures(metrics[0])] if metrics else []
+        activity = [
+            FactionActivity(tally.system, tally.faction, None, None, tally.counts)
+            for tally in tallies
+        ]
+        by_system = marked_systems(activity, harm, influence=False)
+        if by_system:
+            lines += [*([""] if lines else []), "**By system** (BGS-Tally)", *by_system]
+        reply = result_reply(
+            f"👤 CMDR {name}",
+            resolved,
+            lines,
+            nothing=f"Nothing from CMDR {name} in this period.",
+        )
+        await send(interaction, reply)
+
+    @activity.command(
+        name="systems",
+        description="Systems worked, data age, unvisited objective systems",
+    )
+    @app_commands.describe(period=PERIOD_HELP)
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def systems(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
+        guild = tenant_of(interaction)
+        code = await begin(interaction, period)
+        db = warden(interaction).services.db
+        async with db.unscoped() as session:
+            galaxy = await latest_tick(session)
+        tick_time = galaxy.tick_time if galaxy else None
+        async with db.tenant(guild.guild_id) as session:
+            resolved = await resolve_period(session, code)
+            worked = await systems_worked(session, resolved, tick_time)
+            unvisited = await objective_systems_not_visited(session, tick_time, datetime.now(UTC))
+        since = "since the tick" if tick_time else "yet"
+        lines = []
+        if worked or unvisited:
+            lines = [f"**Systems worked** ({len(worked)})"]
+            lines += [system_entry(data) for data in worked] or ["None in this period."]
+            if unvisited:
+                lines += ["", f"**Objective systems nobody visited {since}**"]
+                lines += [unvisited_entry(system) for system in unvisited]
+        tick = f"**Galaxy tick:** {when(tick_time)}" if tick_time else "**Galaxy tick:** not known"
+        reply = result_reply(
+            "🗺️ Systems",
+            resolved,
+            lines,
+            nothing="No member reported from any system in this period.",
+            header=[tick],
+        )
+        await send(interaction, reply)
+
+    # -- /leaderboard and /top5 ---------------------------------------------------------------
+
+    @app_commands.command(
+        name="leaderboard", description="Cmdrs ranked by one metric, with a chart"
+    )
+    @app_commands.describe(period=PERIOD_HELP, metric="Rank by (default: trade volume)")
+    @app_commands.choices(period=PERIOD_CHOICES, metric=METRIC_CHOICES)
+    async def leaderboard_command(
+        self,
+        interaction: discord.Interaction,
+        period: str = DEFAULT_PERIOD,
+        metric: str = DEFAULT_METRIC,
+    ) -> None:
+        guild = tenant_of(interaction)
+        if metric not in METRIC_KEYS:
+            raise UnknownMetricError(metric)
+        chosen = METRIC_BY_KEY[metric]
+        if metric == "influence" and not guild.faction:
+            raise UserError(
+                "Influence is counted for our faction, and this server has no faction set. An "
+                "officer can set it with `/config faction`."
+            )
+        code = await begin(interaction, period)
+        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+            resolved = await resolve_period(session, code)
+            rows = ranked(await leaderboard(session, resolved, guild.faction), metric)
+        bars = [(row.cmdr, float(row.value(metric))) for row in rows if row.value(metric)]
+        files = []
+        if bars:
+            unit = f" ({chosen.unit})" if chosen.unit else ""
+            draw = partial(
+                leaderboard_png, f"{chosen.label} · {resolved.label}", chosen.label + unit, bars
+            )
+            files.append(await chart_file(draw, "leaderboard.png"))
+        header = [f"**Ranked by:** {chosen.label}"]
+        if rows and not bars:
+            header.append(f"Nobody has any {chosen.label.lower()} in this period: no chart.")
+        footer = f"{len(rows)} cmdr(s)"
+        if len(bars) > MAX_BARS:
+            footer += f" · the chart shows the top {MAX_BARS}"
+        reply = result_reply(
+            "🏆 Leaderboard",
+            resolved,
+            [leaderboard_entry(place, row, chosen) for place, row in enumerate(rows, start=1)],
+            nothing="No cmdr did anything in this period.",
+            header=header,
+            footer=footer,
+            files=files,
+        )
+        await send(interaction, reply)
+
+    @app_commands.command(name="top5", description="The five best cmdrs of every metric")
+    @app_commands.describe(period=PERIOD_HELP)
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def top5(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
+        guild = tenant_of(interaction)
+        code = await begin(interaction, period)
+        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+            resolved = await resolve_period(session, code)
+            rows = await leaderboard(session, resolved, guild.faction)
+            by_faction = await influence_by_faction(session, resolved, limit=TOP)
+        sections = top_sections(rows, by_faction, guild.faction, ALL_SECTIONS)
+        reply = result_reply(
+            "🏅 Top 5",
+            resolved,
+            section_lines(sections),
+            nothing="No cmdr did anything in this period.",
+        )
+        await send(interaction, reply)
+
+    # -- /cz ----------------------------------------------------------------------------------
+
+    @cz.command(name="space", description="Space CZs by type, faction and cmdr")
+    @app_commands.describe(period=PERIOD_HELP, system="Only this system")
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def cz_space(
+        self,
+        interaction: discord.Interaction,
+        period: str = DEFAULT_PERIOD,
+        system: str | None = None,
+    ) -> None:
+        await self._czs(interaction, period, _option(system), ground=False)
+
+    @cz.command(name="ground", description="Ground CZs by type, settlement and cmdr")
+    @app_commands.describe(period=PERIOD_HELP, system="Only this system")
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def cz_ground(
+        self,
+        interaction: discord.Interaction,
+        period: str = DEFAULT_PERIOD,
+        system: str | None = None,
+    ) -> None:
+        await self._czs(interaction, period, _option(system), ground=True)
+
+    async def _czs(
+        self, interaction: discord.Interaction, period: str, system: str | None, *, ground: bool
+    ) -> None:
+        guild = tenant_of(interaction)
+        code = await begin(interaction, period)
+        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+            resolved = await resolve_period(session, code)
+            rows: Sequence[SpaceCZ | GroundCZ] = (
+                await ground_czs(session, resolved, system)
+                if ground
+                else await space_czs(session, resolved, system)
+            )
+        kind, title = ("ground CZs", "🪖 Ground CZs") if ground else ("space CZs", "🚀 Space CZs")
+        where = f" in {system}" if system else ""
+        blocks = [
+            "\n".join([f"__{name}__", *cz_lines(system_rows), ""])
+            for name, system_rows in cz_by_system(rows).items()
+        ]
+        reply = result_reply(
+            title + where, resolved, blocks, nothing=f"No {kind}{where} in this period."
+        )
+        await send(interaction, reply)
+
+    # -- autocomplete -------------------------------------------------------------------------
+
+    @summary.autocomplete("system")
+    @cz_space.autocomplete("system")
+    @cz_ground.autocomplete("system")
+    async def _systems(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await _choices(interaction, system_names, current)
+
+    @summary.autocomplete("faction")
+    async def _factions(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await _choices(interaction, faction_names, current)
+
+    @cmdr.autocomplete("cmdr")
+    async def _cmdrs(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await _choices(interaction, cmdr_names, current)
+
+
+async def _choices(
+    interaction: discord.Interaction, lookup: NameLookup, current: str
+) -> list[app_commands.Choice[str]]:
+    """Names from the guild's own data matching what is typed (a name too long to be a
+    choice's value is left out: it could only be offered cut, which would match nothing)."""
+    assert interaction.guild_id is not None
+    async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
+        names = await lookup(session, current)
+    return [
+        app_commands.Choice(name=name, value=name) for name in names if len(name) <= CHOICE_LIMIT
+    ]
+
+
+async def setup(bot: WardenBot) -> None:
+    await bot.add_cog(Activity(bot))
