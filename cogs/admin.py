@@ -383,28 +383,18 @@ class Admin(commands.Cog):
     )
     async def help(self, interaction: discord.Interaction) -> None:
         officer = is_officer(interaction, tenant_of(interaction))
-        member_lines: list[str] = []
-        officer_lines: list[str] = []
-        for command in sorted(self.bot.tree.walk_commands(), key=lambda c: c.qualified_name):
-            if isinstance(command, app_commands.Group):
-                continue
-            target = officer_lines if _is_officer_command(command) else member_lines
-            target.append(f"`/{command.qualified_name}` — {command.description}")
-        intro = (
+        member_lines, officer_lines = _command_lines(self.bot.tree)
+        lines = [
             "BGS Warden collects your squadron's BGS-Tally data, shows activity, objectives and "
-            "leaderboards, and posts the tick, summaries, conflicts and protected-faction alerts."
-        )
-        fields = [EmbedField("Everyone", "\n".join(member_lines))]
+            "leaderboards, and posts the tick, summaries, conflicts and protected-faction alerts.",
+            "",
+            "**Everyone**",
+            *member_lines,
+        ]
         if officer:
-            fields.append(EmbedField("Officers", "\n".join(officer_lines)))
-        fields.append(EmbedField("Officer roles", INTEGRATIONS_NOTE))
-        embeds = [embed("BGS Warden", intro, fields)]
-        if officer and len("\n".join(officer_lines)) > 1024:
-            embeds = [
-                embed("BGS Warden", intro, [fields[0], fields[-1]]),
-                *pages("Officer commands", officer_lines),
-            ]
-        await send(interaction, Reply(embeds, ephemeral=True))
+            lines += ["", "**Officers** (Manage Server or an officer role)", *officer_lines]
+        lines += ["", "**Officer roles**", INTEGRATIONS_NOTE]
+        await send(interaction, Reply(pages("BGS Warden", lines), ephemeral=True))
 
     # -- guild lifecycle ----------------------------------------------------------------------
 
@@ -467,6 +457,30 @@ def _key_line(key: apikeys.KeyInfo) -> str:
         f"**{key.label}** (#{key.id}) — {state}\n"
         f"created {when(key.created_at)} by {key.created_by}; last used {used}{version}"
     )
+
+
+def _command_lines(tree: app_commands.CommandTree[Any]) -> tuple[list[str], list[str]]:
+    """One line per top-level command and audience: "`/objective` list · show — Objectives"."""
+    audiences: tuple[dict[str, list[str]], dict[str, list[str]]] = ({}, {})
+    descriptions: dict[str, str] = {}
+    for command in tree.walk_commands():
+        if isinstance(command, app_commands.Group):
+            continue
+        root = command.root_parent or command
+        descriptions[root.name] = root.description
+        subcommand = command.qualified_name.removeprefix(root.name).strip()
+        audience = audiences[1] if _is_officer_command(command) else audiences[0]
+        audience.setdefault(root.name, []).extend([subcommand] if subcommand else [])
+    member, officer = (
+        [
+            f"`/{name}` {' · '.join(subs)} — {descriptions[name]}"
+            if subs
+            else f"`/{name}` — {descriptions[name]}"
+            for name, subs in sorted(audience.items())
+        ]
+        for audience in audiences
+    )
+    return member, officer
 
 
 def _is_officer_command(command: app_commands.Command[Any, ..., Any]) -> bool:

@@ -248,8 +248,9 @@ async def test_deleted_channel_and_role_are_dropped_and_reported(squadron: Squad
 async def test_help(squadron: Squadron, as_officer: bool) -> None:
     record = await (squadron.officer if as_officer else squadron.member)("help")
     text = record.text()
-    assert "`/status`" in text and "`/config show`" in text
-    assert ("`/apikey create`" in text) is as_officer
+    assert "`/status` — " in text and "`/config` show — " in text
+    assert ("`/apikey` create · list · revoke — " in text) is as_officer
+    assert ("`/config` officer-role add · officer-role remove · faction" in text) is as_officer
     assert "Server Settings → Integrations" in text
 
 
