@@ -9,6 +9,7 @@ whole top-level commands, so subcommands of mixed groups rely on the runtime che
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from bot import WardenBot
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 TENANT = "tenant"
 
@@ -73,6 +76,13 @@ async def _require_officer(interaction: discord.Interaction) -> bool:
     roles = ", ".join(f"<@&{role_id}>" for role_id in tenants.officer_role_ids(guild))
     needed = f"Manage Server or one of these roles: {roles}" if roles else "Manage Server"
     raise NotOfficer(f"This command is for officers: you need {needed}.")
+
+
+def audit(interaction: discord.Interaction, what: str) -> None:
+    """Log a change someone made from Discord: guild, who, what."""
+    log.info(
+        "guild %s: %s (%s) %s", interaction.guild_id, interaction.user, interaction.user.id, what
+    )
 
 
 def officer_only() -> Callable[[T], T]:

@@ -3,11 +3,14 @@ timestamps, numbers and progress bars."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import discord
+
+from bgs.errors import DomainError
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -170,6 +173,61 @@ class Paginator(discord.ui.View):
     async def next(self, interaction: discord.Interaction, _: discord.ui.Button[Paginator]) -> None:
         self.index = min(len(self.embeds) - 1, self.index + 1)
         await self._show(interaction)
+
+
+class Confirm(discord.ui.View):
+    """Confirm / Cancel buttons for a destructive change; only the member who asked can press.
+
+    `action` runs on confirm and returns the sentence to show; a `DomainError` it raises (the
+    thing was changed by someone else meanwhile) is shown instead.
+    """
+
+    def __init__(
+        self,
+        origin: discord.Interaction,
+        *,
+        verb: str,
+        command: str,
+        action: Callable[[discord.Interaction], Awaitable[str]],
+        cancelled: str,
+        timed_out: str,
+        timeout: float,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.origin = origin
+        self.command = command
+        self.action = action
+        self.cancelled = cancelled
+        self.timed_out = timed_out
+        self.confirm.label = verb
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.origin.user.id:
+            return True
+        await interaction.response.send_message(
+            f"Only the officer who ran {self.command} can answer this.", ephemeral=True
+        )
+        return False
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger, custom_id="confirm:yes")
+    async def confirm(
+        self, interaction: discord.Interaction, _: discord.ui.Button[Confirm]
+    ) -> None:
+        self.stop()
+        try:
+            outcome = await self.action(interaction)
+        except DomainError as exc:
+            outcome = str(exc)
+        await interaction.response.edit_message(content=outcome, view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="confirm:no")
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button[Confirm]) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=self.cancelled, view=None)
+
+    async def on_timeout(self) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            await self.origin.edit_original_response(content=self.timed_out, view=None)
 
 
 @dataclass

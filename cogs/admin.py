@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bgs import apikeys, tenants
 from bgs.names import faction_names
 from bgs.ticks import latest_tick, tick_overdue
-from cogs._checks import is_officer, officer_only, tenant_of, warden
+from cogs._checks import audit, is_officer, officer_only, tenant_of, warden
 from cogs._errors import UserError
 from cogs._ui import EmbedField, Reply, embed, pages, send, when
 from db.models import Cmdr, Guild, OfficerRole
@@ -239,14 +239,8 @@ class Admin(commands.Cog):
             assert guild is not None
             change(guild)
         interaction.extras["tenant"] = guild
-        log.info(
-            "guild %s: %s (%s) ran /%s %s",
-            interaction.guild_id,
-            interaction.user,
-            interaction.user.id,
-            interaction.command.qualified_name if interaction.command else "?",
-            interaction.namespace.__dict__,
-        )
+        command = interaction.command.qualified_name if interaction.command else "?"
+        audit(interaction, f"ran /{command} {interaction.namespace.__dict__}")
         return guild
 
     # -- /apikey ------------------------------------------------------------------------------
@@ -263,9 +257,7 @@ class Admin(commands.Cog):
             key, info = await apikeys.create_key(
                 session, label=label.strip()[:100] or "BGS-Tally", created_by=str(interaction.user)
             )
-        log.info(
-            "guild %s: %s created API key #%s", interaction.guild_id, interaction.user, info.id
-        )
+        audit(interaction, f"created API key #{info.id} ({info.label!r})")
         url = bot.services.public_url
         text = (
             f"New API key **{info.label}** (shown only now — copy it):\n```\n{key}\n```\n"
@@ -300,9 +292,7 @@ class Admin(commands.Cog):
                     "This server has no such key; `/apikey list` shows the keys."
                 ) from None
         bot.services.keys.invalidate()
-        log.info(
-            "guild %s: %s revoked API key #%s", interaction.guild_id, interaction.user, info.id
-        )
+        audit(interaction, f"revoked API key #{info.id} ({info.label!r})")
         await send(
             interaction,
             Reply(content=f"Key **{info.label}** (#{info.id}) is revoked.", ephemeral=True),

@@ -16,7 +16,6 @@ ephemerally by the tree's error handler. Every change is logged with who made it
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -38,7 +37,6 @@ from bgs.objectives import (
     UNCHANGED,
     VISIT,
     Keep,
-    ObjectiveNotFoundError,
     ObjectiveProgress,
     TargetProgress,
     add_settlement,
@@ -58,9 +56,9 @@ from bgs.objectives import (
     system_choices,
     target_choices,
 )
-from cogs._checks import officer_only, tenant_of, warden
+from cogs._checks import audit, officer_only, tenant_of, warden
 from cogs._errors import UserError
-from cogs._ui import Reply, abbreviate, clip, pages, progress_bar, send, ts
+from cogs._ui import Confirm, Reply, abbreviate, clip, pages, progress_bar, send, ts
 
 if TYPE_CHECKING:
     from bot import WardenBot
@@ -283,81 +281,8 @@ def parse_instant(value: str, what: str, *, end_of_day: bool = False) -> datetim
     )
 
 
-def _log_change(interaction: discord.Interaction, what: str) -> None:
-    log.info(
-        "guild %s: %s (%s) %s", interaction.guild_id, interaction.user, interaction.user.id, what
-    )
-
-
 def _given(changes: dict[str, Any]) -> str:
     return ", ".join(f"{field} {value!r}" for field, value in changes.items())
-
-
-# --------------------------------------------------------------------------------------------
-# /objective delete's confirmation
-# --------------------------------------------------------------------------------------------
-
-
-class ConfirmDelete(discord.ui.View):
-    """Delete / Cancel buttons only the officer who asked can press."""
-
-    def __init__(
-        self, origin: discord.Interaction, objective: ObjectiveProgress, timeout: float
-    ) -> None:
-        super().__init__(timeout=timeout)
-        self.origin = origin
-        self.objective_id = objective.id
-        self.title = escape_markdown(objective.title)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.origin.user.id:
-            return True
-        await interaction.response.send_message(
-            "Only the officer who ran /objective delete can answer this.", ephemeral=True
-        )
-        return False
-
-    @discord.ui.button(
-        label="Delete", style=discord.ButtonStyle.danger, custom_id="objective:delete:confirm"
-    )
-    async def confirm(
-        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmDelete]
-    ) -> None:
-        self.stop()
-        assert interaction.guild_id is not None
-        try:
-            async with warden(interaction).services.db.tenant_write(
-                interaction.guild_id
-            ) as session:
-                title = await delete_objective(session, self.objective_id)
-        except ObjectiveNotFoundError as exc:  # deleted by someone else in the meantime
-            await interaction.response.edit_message(content=str(exc), view=None)
-            return
-        _log_change(interaction, f"deleted objective #{self.objective_id} ({title!r})")
-        await interaction.response.edit_message(
-            content=f"Deleted the objective **{escape_markdown(title)}** with its targets; "
-            "the plugin drops it at its next poll.",
-            view=None,
-        )
-
-    @discord.ui.button(
-        label="Cancel", style=discord.ButtonStyle.secondary, custom_id="objective:delete:cancel"
-    )
-    async def cancel(
-        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmDelete]
-    ) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            content=f"Nothing was deleted: **{self.title}** stays.", view=None
-        )
-
-    async def on_timeout(self) -> None:
-        with contextlib.suppress(discord.HTTPException):
-            await self.origin.edit_original_response(
-                content=f"No answer in time; nothing was deleted: **{self.title}** stays. "
-                "Run /objective delete again to delete it.",
-                view=None,
-            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,7 +397,7 @@ class Objectives(commands.Cog):
                 description=description,
                 created_by=interaction.user.id,
             )
-        _log_change(
+        audit(
             interaction,
             f"created objective #{objective_id} ({title!r}, {objective_type}, system {system!r}, "
             f"faction {faction!r}, priority {priority}, {starts_at or 'now'} → {ends_at})",
@@ -547,7 +472,7 @@ class Objectives(commands.Cog):
         keep: dict[str, Keep] = {field: UNCHANGED for field in given if field not in changes}
         async with warden(interaction).services.db.tenant_write(guild.guild_id) as session:
             await edit_objective(session, objective_id, **changes, **keep)
-        _log_change(interaction, f"edited objective #{objective_id}: {_given(changes)}")
+        audit(interaction, f"edited objective #{objective_id}: {_given(changes)}")
         await self._changed(interaction, objective_id, "Objective updated.")
 
     @objective.command(name="delete", description="Delete an objective (officers; asks first)")
@@ -560,9 +485,29 @@ class Objectives(commands.Cog):
             progress = await get_objective(session, objective_id, now=datetime.now(UTC))
         count = len(progress.targets)
         targets = f"its {count} target{'' if count == 1 else 's'}" if count else "no targets"
-        view = ConfirmDelete(interaction, progress, timeout=CONFIRM_TIMEOUT)
+        title = escape_markdown(progress.title)
+
+        async def delete_it(pressed: discord.Interaction) -> str:
+            async with warden(pressed).services.db.tenant_write(guild.guild_id) as session:
+                deleted = await delete_objective(session, objective_id)
+            audit(pressed, f"deleted objective #{objective_id} ({deleted!r})")
+            return (
+                f"Deleted the objective **{escape_markdown(deleted)}** with its targets; "
+                "the plugin drops it at its next poll."
+            )
+
+        view = Confirm(
+            interaction,
+            verb="Delete",
+            command="/objective delete",
+            action=delete_it,
+            cancelled=f"Nothing was deleted: **{title}** stays.",
+            timed_out=f"No answer in time; nothing was deleted: **{title}** stays. "
+            "Run /objective delete again to delete it.",
+            timeout=CONFIRM_TIMEOUT,
+        )
         await interaction.response.send_message(
-            f"Delete the objective **{view.title}** ({targets})? Members stop seeing it in "
+            f"Delete the objective **{title}** ({targets})? Members stop seeing it in "
             "Discord and in game.",
             view=view,
             ephemeral=True,
@@ -608,7 +553,7 @@ class Objectives(commands.Cog):
                 target_overall=overall,
                 target_individual=individual,
             )
-        _log_change(
+        audit(
             interaction,
             f"added target #{target_id} to objective #{objective_id} ({target_type}, system "
             f"{system!r}, faction {faction!r}, station {station!r}, overall {overall}, "
@@ -632,7 +577,7 @@ class Objectives(commands.Cog):
         guild = tenant_of(interaction)
         async with warden(interaction).services.db.tenant_write(guild.guild_id) as session:
             await remove_target(session, objective_id, target_id)
-        _log_change(interaction, f"removed target #{target_id} from objective #{objective_id}")
+        audit(interaction, f"removed target #{target_id} from objective #{objective_id}")
         await self._changed(interaction, objective_id, f"Target #{target_id} removed.")
 
     @objective.command(
@@ -668,7 +613,7 @@ class Objectives(commands.Cog):
                 target_overall=overall,
                 target_individual=individual,
             )
-        _log_change(
+        audit(
             interaction,
             f"added settlement #{settlement_id} ({name!r}, overall {overall}, individual "
             f"{individual}) to target #{target_id} of objective #{objective_id}",
@@ -691,9 +636,7 @@ class Objectives(commands.Cog):
         guild = tenant_of(interaction)
         async with warden(interaction).services.db.tenant_write(guild.guild_id) as session:
             await remove_settlement(session, objective_id, settlement_id)
-        _log_change(
-            interaction, f"removed settlement #{settlement_id} from objective #{objective_id}"
-        )
+        audit(interaction, f"removed settlement #{settlement_id} from objective #{objective_id}")
         await self._changed(interaction, objective_id, f"Settlement #{settlement_id} removed.")
 
     # -- autocomplete -------------------------------------------------------------------------

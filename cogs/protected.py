@@ -10,7 +10,6 @@ that cmdr arrives in that tick.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -37,7 +36,6 @@ from bgs.protected import (
     HarmSummary,
     Keep,
     KindTotal,
-    ProtectedError,
     ProtectedInfo,
     _signed,
     add_protected,
@@ -49,11 +47,12 @@ from bgs.protected import (
     list_protected,
     remove_protected,
 )
-from cogs._checks import officer_only, tenant_of, warden
+from cogs._checks import audit, officer_only, tenant_of, warden
 from cogs._errors import UserError
 from cogs._posting import post_or_edit
 from cogs._ui import (
     DESCRIPTION_LIMIT,
+    Confirm,
     EmbedField,
     Reply,
     abbreviate,
@@ -238,75 +237,6 @@ def _check_channel(channel: discord.TextChannel | None) -> None:
         )
 
 
-def _log_change(interaction: discord.Interaction, what: str) -> None:
-    log.info(
-        "guild %s: %s (%s) %s", interaction.guild_id, interaction.user, interaction.user.id, what
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# /protected remove's confirmation
-# --------------------------------------------------------------------------------------------
-
-
-class ConfirmRemove(discord.ui.View):
-    """Remove / Cancel buttons only the officer who asked can press."""
-
-    def __init__(self, origin: discord.Interaction, name: str, timeout: float) -> None:
-        super().__init__(timeout=timeout)
-        self.origin = origin
-        self.name = name
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.origin.user.id:
-            return True
-        await interaction.response.send_message(
-            "Only the officer who ran /protected remove can answer this.", ephemeral=True
-        )
-        return False
-
-    @discord.ui.button(
-        label="Remove", style=discord.ButtonStyle.danger, custom_id="protected:remove:confirm"
-    )
-    async def confirm(
-        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmRemove]
-    ) -> None:
-        self.stop()
-        assert interaction.guild_id is not None
-        try:
-            async with warden(interaction).services.db.tenant_write(
-                interaction.guild_id
-            ) as session:
-                info = await remove_protected(session, self.name)
-        except ProtectedError as exc:  # removed by someone else in the meantime
-            await interaction.response.edit_message(content=str(exc), view=None)
-            return
-        _log_change(interaction, f"removed protected faction {info.name!r} (#{info.id})")
-        await interaction.response.edit_message(
-            content=f"**{info.name}** is no longer protected; its recorded harm was deleted.",
-            view=None,
-        )
-
-    @discord.ui.button(
-        label="Cancel", style=discord.ButtonStyle.secondary, custom_id="protected:remove:cancel"
-    )
-    async def cancel(
-        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmRemove]
-    ) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            content=f"Nothing was removed: **{self.name}** stays protected.", view=None
-        )
-
-    async def on_timeout(self) -> None:
-        with contextlib.suppress(discord.HTTPException):
-            await self.origin.edit_original_response(
-                content=f"No answer in time; nothing was removed: **{self.name}** stays "
-                "protected. Run /protected remove again to remove it.",
-                view=None,
-            )
-
-
 # --------------------------------------------------------------------------------------------
 # The cog
 # --------------------------------------------------------------------------------------------
@@ -358,7 +288,7 @@ class Protected(commands.Cog):
                 created_by=interaction.user.id,
                 force=force,
             )
-        _log_change(
+        audit(
             interaction,
             f"protected faction {info.name!r} (#{info.id}, channel {info.channel_id}, "
             f"force {force})",
@@ -402,7 +332,7 @@ class Protected(commands.Cog):
             info = await edit_protected(
                 session, faction, description=new_description, channel_id=new_channel
             )
-        _log_change(
+        audit(
             interaction,
             f"edited protected faction {info.name!r} (#{info.id}): description "
             f"{info.description!r}, channel {info.channel_id}",
@@ -424,7 +354,24 @@ class Protected(commands.Cog):
             if recorded
             else ("no harm is recorded for it")
         )
-        view = ConfirmRemove(interaction, info.name, timeout=CONFIRM_TIMEOUT)
+        name = info.name
+
+        async def remove_it(pressed: discord.Interaction) -> str:
+            async with warden(pressed).services.db.tenant_write(guild.guild_id) as session:
+                removed = await remove_protected(session, name)
+            audit(pressed, f"removed protected faction {removed.name!r} (#{removed.id})")
+            return f"**{removed.name}** is no longer protected; its recorded harm was deleted."
+
+        view = Confirm(
+            interaction,
+            verb="Remove",
+            command="/protected remove",
+            action=remove_it,
+            cancelled=f"Nothing was removed: **{name}** stays protected.",
+            timed_out=f"No answer in time; nothing was removed: **{name}** stays protected. "
+            "Run /protected remove again to remove it.",
+            timeout=CONFIRM_TIMEOUT,
+        )
         await interaction.response.send_message(
             f"Remove **{info.name}** from the protected list? No more alerts are raised for it, "
             f"and {harm}.",

@@ -510,14 +510,14 @@ async def test_delete_asks_the_caller_to_confirm(squadron: Squadron) -> None:
     )
 
     stranger = await squadron.fake.press_button(
-        prompt, "objective:delete:confirm", user_id=squadron.fake.snowflake()
+        prompt, "confirm:yes", user_id=squadron.fake.snowflake()
     )
     refusal = await stranger.wait_reply()
     assert refusal.ephemeral
     assert refusal.text() == "Only the officer who ran /objective delete can answer this."
     assert len(await stored(squadron)) == 1
 
-    confirm = await squadron.fake.press_button(prompt, "objective:delete:confirm")
+    confirm = await squadron.fake.press_button(prompt, "confirm:yes")
     done = await confirm.wait_reply()
     assert prompt.reply is not None and done.id == prompt.reply.id  # the prompt, edited
     assert done.text() == (
@@ -534,7 +534,7 @@ async def test_delete_cancelled(squadron: Squadron) -> None:
     objective_id = await seed(squadron, "Win the war")
     prompt = await squadron.officer("objective delete", {"objective": str(objective_id)})
     assert "(no targets)" in prompt.text()
-    cancel = await squadron.fake.press_button(prompt, "objective:delete:cancel")
+    cancel = await squadron.fake.press_button(prompt, "confirm:no")
     assert (await cancel.wait_reply()).text() == "Nothing was deleted: **Win the war** stays."
     assert len(await stored(squadron)) == 1
 
@@ -565,8 +565,8 @@ async def test_delete_after_someone_else_deleted_it(squadron: Squadron) -> None:
     objective_id = await seed(squadron, "Win the war")
     first = await squadron.officer("objective delete", {"objective": str(objective_id)})
     second = await squadron.admin("objective delete", {"objective": str(objective_id)})
-    await (await squadron.fake.press_button(first, "objective:delete:confirm")).wait_reply()
-    late = await squadron.fake.press_button(second, "objective:delete:confirm")
+    await (await squadron.fake.press_button(first, "confirm:yes")).wait_reply()
+    late = await squadron.fake.press_button(second, "confirm:yes")
     assert (await late.wait_reply()).text() == (
         f"There is no objective #{objective_id}; pick one from the list."
     )

@@ -502,7 +502,7 @@ async def test_changes_are_logged(squadron: Squadron, caplog: pytest.LogCaptureF
     await protect(squadron, TRADERS)
     await squadron.officer("protected edit", {"faction": TRADERS, "description": "allies"})
     prompt = await squadron.officer("protected remove", {"faction": TRADERS})
-    await (await squadron.fake.press_button(prompt, "protected:remove:confirm")).wait_reply()
+    await (await squadron.fake.press_button(prompt, "confirm:yes")).wait_reply()
     who = f"guild {squadron.guild.id}: Tester ({squadron.fake.default_user.id})"
     assert f"{who} protected faction '{TRADERS}' (#1, channel None, force True)" in caplog.text
     assert f"{who} edited protected faction '{TRADERS}' (#1): description 'allies'" in caplog.text
@@ -604,14 +604,14 @@ async def test_remove_asks_the_caller_to_confirm(
     assert len(await protected(squadron)) == 1
 
     stranger = await squadron.fake.press_button(
-        prompt, "protected:remove:confirm", user_id=squadron.fake.snowflake()
+        prompt, "confirm:yes", user_id=squadron.fake.snowflake()
     )
     refusal = await stranger.wait_reply()
     assert refusal.ephemeral
     assert refusal.text() == "Only the officer who ran /protected remove can answer this."
     assert len(await protected(squadron)) == 1
 
-    confirm = await squadron.fake.press_button(prompt, "protected:remove:confirm")
+    confirm = await squadron.fake.press_button(prompt, "confirm:yes")
     done = await confirm.wait_reply()
     assert prompt.reply is not None and done.id == prompt.reply.id  # the prompt, edited
     assert done.text() == f"**{TRADERS}** is no longer protected; its recorded harm was deleted."
@@ -624,7 +624,7 @@ async def test_remove_cancelled(squadron: Squadron) -> None:
     await protect(squadron, TRADERS)
     prompt = await squadron.officer("protected remove", {"faction": TRADERS})
     assert prompt.text().endswith("and no harm is recorded for it.")
-    cancel = await squadron.fake.press_button(prompt, "protected:remove:cancel")
+    cancel = await squadron.fake.press_button(prompt, "confirm:no")
     assert (await cancel.wait_reply()).text() == (
         f"Nothing was removed: **{TRADERS}** stays protected."
     )
@@ -661,8 +661,8 @@ async def test_remove_after_someone_else_removed_it(squadron: Squadron) -> None:
     await protect(squadron, TRADERS)
     first = await squadron.officer("protected remove", {"faction": TRADERS})
     second = await squadron.admin("protected remove", {"faction": TRADERS})
-    await (await squadron.fake.press_button(first, "protected:remove:confirm")).wait_reply()
-    late = await squadron.fake.press_button(second, "protected:remove:confirm")
+    await (await squadron.fake.press_button(first, "confirm:yes")).wait_reply()
+    late = await squadron.fake.press_button(second, "confirm:yes")
     assert (await late.wait_reply()).text() == (
         f"“{TRADERS}” is not on this server's protected list; /protected list shows it."
     )
