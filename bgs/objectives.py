@@ -43,7 +43,6 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     String,
-    case,
     cast,
     func,
     literal_column,
@@ -56,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from bgs.errors import DomainError
+from bgs.names import CHOICES_LIMIT
 from db import models
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,6 @@ MAX_PRIORITY = 5
 MAX_TARGETS = 25  # per objective, and settlements per target: one embed's fields in Discord
 TITLE_LENGTH = 200
 NAME_LENGTH = models.NAME
-CHOICES_LIMIT = 25
 MAX_ARMS = 400  # per progress query: SQLite allows 500 terms in a compound SELECT
 CHOICE_LABEL_LENGTH = 100  # Discord's limit for an autocomplete choice's name
 
@@ -986,33 +985,6 @@ async def settlement_choices(
         statement = statement.where(s.name.icontains(fragment.strip(), autoescape=True))
     rows = await session.execute(statement.order_by(s.name, s.id).limit(limit))
     return [(row.id, _choice(f"{row.name} (target #{row.target_id})")) for row in rows]
-
-
-async def _names(
-    session: AsyncSession, column: InstrumentedAttribute[str], fragment: str, limit: int
-) -> list[str]:
-    """Distinct names containing the fragment, those starting with it first."""
-    needle = fragment.strip()
-    statement = select(column).group_by(column)
-    order: list[Any] = [column]
-    if needle:
-        statement = statement.where(column.icontains(needle, autoescape=True))
-        order.insert(0, case((column.istartswith(needle, autoescape=True), 0), else_=1))
-    return list((await session.execute(statement.order_by(*order).limit(limit))).scalars())
-
-
-async def system_choices(
-    session: AsyncSession, fragment: str, *, limit: int = CHOICES_LIMIT
-) -> list[str]:
-    """Systems seen in the guild's events and activities (prefix matches first)."""
-    return await _names(session, models.KnownSystem.name, fragment, limit)
-
-
-async def faction_choices(
-    session: AsyncSession, fragment: str, *, limit: int = CHOICES_LIMIT
-) -> list[str]:
-    """Factions seen in the guild's events and activities (prefix matches first)."""
-    return await _names(session, models.KnownFaction.name, fragment, limit)
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Final
@@ -53,6 +53,7 @@ from bgs.summaries import (
     systems_worked,
 )
 from bgs.ticks import latest_tick
+from cogs._autocomplete import name_choices
 from cogs._charts import MAX_BARS, chart_file, faction_ticks_png, leaderboard_png
 from cogs._checks import tenant_of, warden
 from cogs._errors import UserError
@@ -77,7 +78,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHOICE_LIMIT: Final = 100  # Discord's length limit of an autocomplete choice's value
 CHART_TICKS: Final = 10  # ticks shown by /activity summary's chart
 PERIOD_CHOICES: Final = [
     app_commands.Choice(name=f"{LABELS[code]} ({code})", value=code) for code in PERIOD_CODES
@@ -100,8 +100,6 @@ WIDER: Final = {
     "y": "all",
 }
 PERIOD_HELP: Final = "Which period (default: the current tick)"
-
-NameLookup = Callable[[AsyncSession, str], Awaitable[list[str]]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,32 +500,19 @@ class Activity(commands.Cog):
     async def _systems(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await _choices(interaction, system_names, current)
+        return await name_choices(interaction, system_names, current)
 
     @summary.autocomplete("faction")
     async def _factions(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await _choices(interaction, faction_names, current)
+        return await name_choices(interaction, faction_names, current)
 
     @cmdr.autocomplete("cmdr")
     async def _cmdrs(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await _choices(interaction, cmdr_names, current)
-
-
-async def _choices(
-    interaction: discord.Interaction, lookup: NameLookup, current: str
-) -> list[app_commands.Choice[str]]:
-    """Names from the guild's own data matching what is typed (a name too long to be a
-    choice's value is left out: it could only be offered cut, which would match nothing)."""
-    assert interaction.guild_id is not None
-    async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
-        names = await lookup(session, current)
-    return [
-        app_commands.Choice(name=name, value=name) for name in names if len(name) <= CHOICE_LIMIT
-    ]
+        return await name_choices(interaction, cmdr_names, current)
 
 
 async def setup(bot: WardenBot) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bgs import apikeys, tenants
 from bgs.names import faction_names
 from bgs.ticks import latest_tick, tick_overdue
+from cogs._autocomplete import name_choices
 from cogs._checks import audit, is_officer, officer_only, tenant_of, warden
 from cogs._errors import UserError
 from cogs._ui import EmbedField, Reply, embed, pages, send, when
@@ -121,7 +122,7 @@ class Admin(commands.Cog):
     async def _faction_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await faction_choices(interaction, current)
+        return await name_choices(interaction, faction_names, current)
 
     @config.command(name="channel", description="Choose the channel for one kind of post")
     @app_commands.describe(kind="Which posts", channel="Where (leave out to turn these posts off)")
@@ -478,16 +479,6 @@ def _is_officer_command(command: app_commands.Command[Any, ..., Any]) -> bool:
     if root.default_permissions is not None and root.default_permissions.manage_guild:
         return True
     return any(getattr(check, "__qualname__", "") == "_require_officer" for check in command.checks)
-
-
-async def faction_choices(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """Factions from the guild's own data, matching what is typed."""
-    assert interaction.guild_id is not None
-    async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
-        names = await faction_names(session, current)
-    return [app_commands.Choice(name=name, value=name) for name in names]
 
 
 async def setup(bot: WardenBot) -> None:

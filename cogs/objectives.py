@@ -17,7 +17,7 @@ ephemerally by the tree's error handler. Every change is logged with who made it
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,8 +25,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 from discord.utils import escape_markdown
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bgs.names import faction_names, system_names
 from bgs.objectives import (
     GROUND_CZ,
     INFLUENCE,
@@ -45,7 +45,6 @@ from bgs.objectives import (
     create_objective,
     delete_objective,
     edit_objective,
-    faction_choices,
     get_objective,
     is_complete,
     list_objectives,
@@ -53,9 +52,9 @@ from bgs.objectives import (
     remove_settlement,
     remove_target,
     settlement_choices,
-    system_choices,
     target_choices,
 )
+from cogs._autocomplete import name_choices
 from cogs._checks import audit, officer_only, tenant_of, warden
 from cogs._errors import UserError
 from cogs._ui import Confirm, Reply, abbreviate, clip, pages, progress_bar, send, ts
@@ -67,7 +66,6 @@ log = logging.getLogger(__name__)
 
 TOP_CONTRIBUTORS: Final = 5
 CONFIRM_TIMEOUT: Final = 120.0  # seconds an officer has to confirm /objective delete
-CHOICE_LIMIT: Final = 100  # Discord's length limit of an autocomplete choice's value
 DESCRIPTION_LENGTH: Final = 1000  # what /objective create and edit take; longer is cut when shown
 ID_DIGITS: Final = 18  # a longer "id" cannot be a database id (BIGINT)
 DATE_FORMAT: Final = "%Y-%m-%d"
@@ -288,8 +286,6 @@ def _given(changes: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------
 # The cog
 # --------------------------------------------------------------------------------------------
-
-Lookup = Callable[[AsyncSession, str], Awaitable[list[str]]]
 
 
 class Objectives(commands.Cog):
@@ -686,7 +682,7 @@ class Objectives(commands.Cog):
     async def _systems(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await _names(interaction, system_choices, current)
+        return await name_choices(interaction, system_names, current)
 
     @list_command.autocomplete("faction")
     @create.autocomplete("faction")
@@ -695,19 +691,7 @@ class Objectives(commands.Cog):
     async def _factions(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await _names(interaction, faction_choices, current)
-
-
-async def _names(
-    interaction: discord.Interaction, lookup: Lookup, current: str
-) -> list[app_commands.Choice[str]]:
-    """Names from the guild's own data (a name too long for a choice's value is left out)."""
-    assert interaction.guild_id is not None
-    async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
-        names = await lookup(session, current)
-    return [
-        app_commands.Choice(name=name, value=name) for name in names if len(name) <= CHOICE_LIMIT
-    ]
+        return await name_choices(interaction, faction_names, current)
 
 
 async def setup(bot: WardenBot) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 from discord.utils import escape_markdown
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs import tenants
 from bgs.alerts import IngestAlerts
@@ -47,6 +48,7 @@ from bgs.protected import (
     list_protected,
     remove_protected,
 )
+from cogs._autocomplete import name_choices
 from cogs._checks import audit, officer_only, tenant_of, warden
 from cogs._errors import UserError
 from cogs._posting import post_or_edit
@@ -71,7 +73,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHOICE_LIMIT: Final = 100  # Discord's length limit of an autocomplete choice's name and value
 CONFIRM_TIMEOUT: Final = 120.0  # seconds an officer has to confirm /protected remove
 HARM_WEEK: Final = timedelta(days=7)  # the window of /protected list's longer harm count
 ALERT_COLOUR: Final = discord.Colour.red()
@@ -220,10 +221,8 @@ def _harm_counts(summary: HarmSummary) -> Counter[str]:
     return counts
 
 
-def _choices(names: Iterable[str]) -> list[app_commands.Choice[str]]:
-    return [
-        app_commands.Choice(name=name[:CHOICE_LIMIT], value=name[:CHOICE_LIMIT]) for name in names
-    ]
+async def protected_names(session: AsyncSession, current: str) -> list[str]:
+    return await faction_choices(session, current, protected_only=True)
 
 
 def _check_channel(channel: discord.TextChannel | None) -> None:
@@ -420,18 +419,14 @@ class Protected(commands.Cog):
     async def _any_faction(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        assert interaction.guild_id is not None
-        async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
-            return _choices(await faction_choices(session, current))
+        return await name_choices(interaction, faction_choices, current)
 
     @edit.autocomplete("faction")
     @remove.autocomplete("faction")
     async def _protected_faction(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        assert interaction.guild_id is not None
-        async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
-            return _choices(await faction_choices(session, current, protected_only=True))
+        return await name_choices(interaction, protected_names, current)
 
     # -- alerts -------------------------------------------------------------------------------
 

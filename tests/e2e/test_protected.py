@@ -748,10 +748,8 @@ async def test_faction_autocomplete(squadron: Squadron) -> None:
     await protect(squadron, "Alpha Ghosts")  # forced: in no member's data
 
     add = await choices(squadron, "protected add", "alpha")
-    assert sorted(c["value"] for c in add) == sorted(
-        [ADF, TRADERS, "Alpha Ghosts", long_name[:100]]
-    )
-    assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in add)
+    # a name longer than a choice's value is left out: cut, it would match nothing
+    assert sorted(c["value"] for c in add) == sorted([ADF, TRADERS, "Alpha Ghosts"])
     assert [c["value"] for c in await choices(squadron, "protected add", "union")] == [BETA_UNION]
 
     for path in ("protected edit", "protected remove"):

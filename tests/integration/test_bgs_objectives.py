@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from bgs import objectives as obj
 from bgs.ingest import replace_activity
+from bgs.names import faction_names, system_names
 from bgs.objectives import Contribution, ObjectiveError, ObjectiveNotFoundError
 from db import models
 from db.session import Database
@@ -819,7 +820,7 @@ async def test_long_choice_labels_fit_discord(db: Database) -> None:
     assert label.endswith("…")
 
 
-async def test_system_and_faction_choices_come_from_the_guilds_data(db: Database) -> None:
+async def test_system_and_faction_names_come_from_the_guilds_data(db: Database) -> None:
     await store(
         db,
         GUILD,
@@ -848,21 +849,21 @@ async def test_system_and_faction_choices_come_from_the_guilds_data(db: Database
     async with db.tenant_write(GUILD) as session:
         await replace_activity(session, activity)
     async with db.tenant(GUILD) as session:
-        assert await obj.system_choices(session, "alpha") == ["Alphard", ALPHA]
-        assert await obj.system_choices(session, "") == [
+        assert await system_names(session, "alpha") == ["Alphard", ALPHA]
+        assert await system_names(session, "") == [
             "Activity Only",
             "Alphard",
             ALPHA,
             BETA,
         ]
-        assert await obj.system_choices(session, "", limit=2) == ["Activity Only", "Alphard"]
-        assert await obj.faction_choices(session, "alpha") == [
+        assert await system_names(session, "", limit=2) == ["Activity Only", "Alphard"]
+        assert await faction_names(session, "alpha") == [
             "Alpha Activity Faction",
             ADF,
             PIRATES,
         ]
-        assert await obj.faction_choices(session, "union") == [BETA_UNION]
-        assert await obj.faction_choices(session, "force") == [ADF]
+        assert await faction_names(session, "union") == [BETA_UNION]
+        assert await faction_names(session, "force") == [ADF]
 
 
 # --------------------------------------------------------------------------------------------
