@@ -1,7 +1,6 @@
 """Benchmark: the live progress behind GET /objectives, 20 objectives over 1M events (SQLite).
 
     .venv/bin/python -m bench.objectives [--events N] [--noise N] [--repeats N] [--db PATH]
-                                         [--index]
 
 Builds a migrated SQLite database: one guild with `--events` plugin events spread over a year
 (half of them in 12 home systems, where the objectives are), another guild with `--noise`
@@ -11,8 +10,7 @@ Rows are what the listener stores (`parse_envelope` + `typed_rows`), bulk-insert
 
 Then it times `bgs.objectives.plugin_objectives` (the whole GET /objectives body: objectives,
 targets, settlements, the progress query, coordinates) and prints the median and p95.
-`--index` first creates PROPOSED_INDEXES (in the benchmark database only; without it they are
-dropped), to compare. `--db PATH` keeps the database, and reuses it when it exists.
+`--db PATH` keeps the database, and reuses it when it exists.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from bgs import objectives as obj
 from bgs.events import parse_envelope, typed_rows
@@ -45,30 +43,6 @@ SPAN = timedelta(days=365)
 SYSTEMS, HOME_SYSTEMS, FACTIONS_PER_SYSTEM, CMDRS = 400, 12, 5, 120
 HOME_SHARE = 0.5
 CHUNK = 20_000
-
-# The indexes proposed for the schema: the progress query filters every table it reads by
-# guild, system and time (influence effects by system address). Created by `--index` only.
-PROPOSED_INDEXES = {
-    **{
-        f"ix_{table}_guild_id_system_name_timestamp": f"{table} (guild_id, system_name, timestamp)"
-        for table in (
-            "redeem_voucher_factions",
-            "exploration_sales",
-            "market_sells",
-            "synthetic_czs",
-            "synthetic_cz_objectives",
-            "synthetic_ground_czs",
-            "commit_crimes",
-            "missions_failed",
-        )
-    },
-    "ix_mission_influences_guild_id_system_address_timestamp": (
-        "mission_influences (guild_id, system_address, timestamp)"
-    ),
-    "ix_events_guild_id_system_name_event_timestamp": (
-        "events (guild_id, system_name, event, timestamp)"
-    ),
-}
 
 WEIGHTS = {
     "FSDJump": 20,
@@ -391,7 +365,6 @@ async def main() -> None:
     parser.add_argument("--noise", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=25)
     parser.add_argument("--db", type=Path, help="keep (or reuse) the database at this path")
-    parser.add_argument("--index", action="store_true", help="create PROPOSED_INDEXES first")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -400,11 +373,6 @@ async def main() -> None:
         try:
             if not path.exists():
                 await build(db, args.events, args.noise)
-            async with db.engine().begin() as connection:
-                for name, columns in PROPOSED_INDEXES.items():
-                    await connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
-                    if args.index:
-                        await connection.execute(text(f"CREATE INDEX {name} ON {columns}"))
             await measure(db, 2)  # warm the page cache and the statement cache
             timings, body = await measure(db, args.repeats)
         finally:
@@ -414,7 +382,7 @@ async def main() -> None:
     print(f"{len(body)} objectives, {targets} targets")
     p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
     print(
-        f"plugin_objectives over {args.repeats} runs{' with --index' if args.index else ''}: "
+        f"plugin_objectives over {args.repeats} runs: "
         f"median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, "
         f"min {timings[0]:.1f} ms, max {timings[-1]:.1f} ms"
     )
