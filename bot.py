@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -25,7 +26,7 @@ from discord.ext import commands
 from bgs import apikeys
 from bgs import tenants as tenant_service
 from bgs.alerts import IngestAlerts, after_ingest
-from bgs.ingest import IngestResult
+from bgs.ingest import IngestResult, merge_results
 from cogs import COGS
 from cogs._checks import resolve_tenant
 from cogs._errors import on_tree_error
@@ -39,6 +40,8 @@ from settings import ConfigError, Settings, TenantsFile, load_settings, load_ten
 log = logging.getLogger("warden")
 
 AlertSubscriber = Callable[[int, IngestAlerts], Awaitable[None]]
+
+AFTER_INGEST_EVERY = 1.0  # seconds between two after-ingest runs of one guild, at least
 
 
 def configure_logging(level: str) -> None:
@@ -71,6 +74,7 @@ class Services:
         self.listener = ListenerServer(self)
         self.alert_subscribers: list[AlertSubscriber] = []
         self._background: set[asyncio.Task[Any]] = set()
+        self._stored_waiting: dict[int, list[IngestResult]] = {}
 
     def spawn(self, coro: Awaitable[Any], *, name: str) -> None:
         """Run work in the background; failures are logged, and `close()` waits for it."""
@@ -98,8 +102,33 @@ class Services:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     def events_stored(self, guild_id: int, result: IngestResult) -> None:
-        """Run the after-ingest work (conflicts, protected factions) off the request path."""
-        self.spawn(self._after_ingest(guild_id, result), name=f"after-ingest-{guild_id}")
+        """Run the after-ingest work (conflicts, protected factions) off the request path.
+
+        One run per guild at a time, at most one a second: the batches stored meanwhile are
+        handled together by the next run, so a busy listener makes one run a second instead of
+        one per request (alerts wait at most that second longer).
+        """
+        waiting = self._stored_waiting.get(guild_id)
+        if waiting is not None:
+            waiting.append(result)
+            return
+        self._stored_waiting[guild_id] = [result]
+        self.spawn(self._after_ingest_runs(guild_id), name=f"after-ingest-{guild_id}")
+
+    async def _after_ingest_runs(self, guild_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while results := self._stored_waiting[guild_id]:
+                self._stored_waiting[guild_id] = []
+                started = loop.time()
+                try:
+                    await self._after_ingest(guild_id, merge_results(results))
+                except Exception:
+                    log.exception("after-ingest work of guild %s failed", guild_id)
+                if self._stored_waiting[guild_id]:
+                    await asyncio.sleep(started + AFTER_INGEST_EVERY - loop.time())
+        finally:
+            del self._stored_waiting[guild_id]
 
     async def _after_ingest(self, guild_id: int, result: IngestResult) -> None:
         alerts = await after_ingest(self.db, guild_id, result)
@@ -221,6 +250,10 @@ async def run_listener_only(settings: Settings, tenants: TenantsFile) -> None:
     services = Services(settings, tenants)
     try:
         await services.start()
+        # What start-up made lives as long as the process: keep full garbage collections from
+        # scanning it over and over (each scan stalls every request for tens of milliseconds).
+        gc.collect()
+        gc.freeze()
         log.warning(
             "Discord is off: no DISCORD_TOKEN is set, so only the plugin listener runs "
             "(collecting data). Set DISCORD_TOKEN in the environment or in .env to turn it on."

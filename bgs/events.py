@@ -112,9 +112,9 @@ class Envelope:
             "data": self.data,
         }
 
-    def child_base(self, event_id: int) -> dict[str, Any]:
+    def child_base(self) -> dict[str, Any]:
+        """The envelope columns every typed row repeats (all but `event_id`)."""
         return {
-            "event_id": event_id,
             "timestamp": self.timestamp,
             "tickid": self.tickid,
             "cmdr": self.cmdr,
@@ -389,14 +389,20 @@ PARSERS: dict[str, Callable[[Envelope], Rows]] = {
 }
 
 
-def typed_rows(envelope: Envelope, event_id: int) -> Rows:
-    """The typed child rows of one stored event (none for types no summary reads)."""
+def child_rows(envelope: Envelope) -> list[tuple[type[models.Base], dict[str, Any]]]:
+    """The typed child rows of one event without `event_id`, which is known once it is stored
+    (none for types no summary reads)."""
     parser = PARSERS.get(envelope.event)
     if parser is None:
-        return
-    base = envelope.child_base(event_id)
-    for model, row in parser(envelope):
-        yield model, {**base, **row}
+        return []
+    base = envelope.child_base()
+    return [(model, base | row) for model, row in parser(envelope)]
+
+
+def typed_rows(envelope: Envelope, event_id: int) -> Rows:
+    """The typed child rows of one stored event (none for types no summary reads)."""
+    for model, row in child_rows(envelope):
+        yield model, {"event_id": event_id, **row}
 
 
 def star_pos(data: Mapping[str, Any]) -> tuple[float, float, float] | None:

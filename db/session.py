@@ -11,32 +11,80 @@
 `write()` variants open a transaction and commit it. On SQLite they also take a per-engine
 asyncio lock: SQLite has one writer at a time, and queueing writers in-process is much cheaper
 than letting them collide on the file lock.
+
+`run_tenant_chain(guild_id, work)` runs synchronous code in tenant-scoped transactions, one
+after another while the code has more to do (the plugin listener's group commit). On SQLite the
+whole chain runs in a writer thread of its own with the synchronous driver: neither a statement
+nor the next transaction waits for a trip through a busy event loop. Elsewhere it runs through
+the async session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import threading
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, Table, event, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
-from db.models import TenantMixin
+from db.models import Base, TenantMixin
 
 log = logging.getLogger(__name__)
 
+
+class ChainWork(Protocol):
+    """Work for `Database.run_tenant_chain`."""
+
+    def __call__(self, session: Session) -> bool:
+        """Write in this transaction; False when there was nothing left to write."""
+
+    def committed(self) -> None:
+        """Called once the transaction that wrote has committed."""
+
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_CACHE_KIB = 32_000
+# The write-ahead log is copied into the database in the background (see _Checkpointer) every
+# CHECKPOINT_EVERY seconds; the writer rewinds it if it grows past CHECKPOINT_RESTART_PAGES all
+# the same. A connection checkpoints by itself only past AUTOCHECKPOINT_PAGES, which this keeps
+# it from reaching.
+CHECKPOINT_EVERY = 0.2
+CHECKPOINT_RESTART_PAGES = 4_000
+AUTOCHECKPOINT_PAGES = 20_000
+POSTGRES_CONNECT_TIMEOUT = 5.0  # seconds; a database that is down must not hold requests long
+
+TENANT_TABLES = frozenset(
+    mapper.local_table.name
+    for mapper in Base.registry.mappers
+    if issubclass(mapper.class_, TenantMixin) and isinstance(mapper.local_table, Table)
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database cannot be used right now (down, unreachable,
+    locked), as opposed to a statement or a row it refused."""
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OSError) or type(exc).__module__.startswith("asyncpg")
 
 
 class TenantIsolationError(RuntimeError):
@@ -64,8 +112,9 @@ def _scope_statement(state: ORMExecuteState) -> None:
             )
         )
     elif state.is_insert:
-        mapper = state.bind_mapper
-        if mapper is not None and issubclass(mapper.class_, TenantMixin):
+        # ORM-enabled `insert(Model)` and Core `insert(Model.__table__)` alike.
+        table = getattr(state.statement, "table", None)
+        if isinstance(table, Table) and table.name in TENANT_TABLES:
             params = state.parameters
             if isinstance(params, Mapping):
                 state.parameters = _stamp(params, guild_id)
@@ -90,14 +139,16 @@ def _stamp_new_objects(session: Session, _context: Any, _instances: Any) -> None
             raise TenantIsolationError(f"{type(obj).__name__} moved to guild {obj.guild_id}")
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
 
@@ -109,9 +160,86 @@ def create_engine(url: str) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT},
+    )
+
+
+class _Checkpointer(threading.Thread):
+    """Copies an SQLite database's write-ahead log into it in the background.
+
+    Left to itself, the connection that commits when the log has grown long does the whole copy
+    and the file syncs inside that commit, and every write waits for it. Here a thread of its own
+    copies what it can, often and so a little at a time, without blocking anyone. A copy that
+    catches up lets the next write rewind the log; if the log grows long without one catching
+    up, the writer is asked to rewind it (`restart_due`), which leaves it little to finish.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="sqlite-checkpoint", daemon=True)
+        self.restart_due = False
+        self._path = path
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        connection = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            connection.execute("PRAGMA synchronous=NORMAL")
+            while not self._stopping.wait(CHECKPOINT_EVERY):
+                try:
+                    busy, pages, copied = connection.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)"
+                    ).fetchone()
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint of %s failed: %s", self._path, exc)
+                else:
+                    self.restart_due = bool(busy) or (
+                        pages > CHECKPOINT_RESTART_PAGES and copied < pages
+                    )
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+
+
+class _SqliteWriter:
+    """A synchronous engine on an SQLite database file, the one thread that writes with it, and
+    the thread that checkpoints the file."""
+
+    def __init__(self, engine: AsyncEngine, path: str) -> None:
+        self.engine = create_sync_engine(engine.url.set(drivername="sqlite"))
+        _configure_sqlite(self.engine)
+        self.tenant_maker = sessionmaker(self.engine, expire_on_commit=False, class_=TenantSession)
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self.checkpointer = _Checkpointer(path)
+        self.checkpointer.start()
+
+    def run_chain(self, guild_id: int, work: ChainWork) -> None:
+        while True:
+            with self.tenant_maker(info={"guild_id": guild_id}) as session, session.begin():
+                wrote = work(session)
+            if not wrote:
+                return
+            work.committed()
+            if self.checkpointer.restart_due:
+                # No other writer is running (the caller holds the write lock): rewind the log.
+                self.checkpointer.restart_due = False
+                with self.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.thread, self.engine.dispose)
+        self.thread.shutdown()
+        await loop.run_in_executor(None, self.checkpointer.stop)
 
 
 class Database:
@@ -124,6 +252,7 @@ class Database:
         self._tenant_makers: dict[str, async_sessionmaker[AsyncSession]] = {}
         self._plain_makers: dict[str, async_sessionmaker[AsyncSession]] = {}
         self._write_locks: dict[str, asyncio.Lock] = {}
+        self._sqlite_writers: dict[str, _SqliteWriter] = {}
 
     # -- engines ------------------------------------------------------------------------------
 
@@ -159,6 +288,9 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        for writer in self._sqlite_writers.values():
+            await writer.close()
+        self._sqlite_writers.clear()
         for engine in self._engines.values():
             await engine.dispose()
         self._engines.clear()
@@ -202,6 +334,38 @@ class Database:
             session.begin(),
         ):
             yield session
+
+    async def run_tenant_chain(self, guild_id: int, work: ChainWork) -> None:
+        """Run `work` with a synchronous session scoped to one guild in a transaction, commit,
+        tell it, and again in the next transaction, until it has nothing left to write, all
+        under one hold of the write lock. An error rolls back the transaction it happened in,
+        ends the chain and is raised here (the transactions before stay committed).
+
+        On an SQLite file the chain runs in the database's writer thread; elsewhere through the
+        async session (`AsyncSession.run_sync`). Scoping is `tenant_write`'s either way.
+        """
+        url = self.url_for(guild_id)
+        engine = self.engine(url)
+        path = engine.url.database
+        if engine.dialect.name != "sqlite" or path in (None, "", ":memory:"):
+            while True:
+                async with self.tenant_write(guild_id) as session:
+                    wrote = await session.run_sync(work)
+                if not wrote:
+                    return
+                work.committed()
+        writer = self._sqlite_writers.get(url)
+        if writer is None:
+            writer = self._sqlite_writers[url] = _SqliteWriter(engine, path)
+        async with self._serialized(url):
+            running = asyncio.get_running_loop().run_in_executor(
+                writer.thread, partial(writer.run_chain, guild_id, work)
+            )
+            try:
+                await asyncio.shield(running)
+            finally:
+                if not running.done():  # cancelled: the lock is held until the thread is done
+                    await asyncio.wait([running])
 
     @asynccontextmanager
     async def unscoped(self, url: str | None = None) -> AsyncIterator[AsyncSession]:

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bgs import apikeys, ingest
 from bgs.apikeys import KeyOwner
 from bgs.events import EnvelopeError, parse_envelope
+from bgs.ingest import EventWriter
+from db.session import is_unavailable
 from listener.auth import KEY_RE, VERSION_RE, KeyStore, RateLimiter
 from listener.discovery import discovery_document
 from listener.models import ActivityIn, first_error, to_activity
@@ -40,6 +42,7 @@ SERVICES: web.AppKey[Services] = web.AppKey("services")
 KEYS: web.AppKey[KeyStore] = web.AppKey("keys")
 LIMITER: web.AppKey[RateLimiter] = web.AppKey("limiter")
 ARRIVALS: web.AppKey[ArrivalLog] = web.AppKey("arrivals")
+WRITER: web.AppKey[EventWriter] = web.AppKey("writer")
 
 
 class ApiError(Exception):
@@ -57,14 +60,6 @@ class ApiError(Exception):
 
 def error_response(status: int, message: str, headers: Any = None) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers)
-
-
-def _database_down(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OSError) or type(exc).__module__.startswith("asyncpg")
 
 
 def _reject(request: web.Request, status: int, reason: str, guild_id: int | None) -> None:
@@ -99,7 +94,7 @@ async def errors_middleware(
         _reject(request, exc.status, message, None)
         return error_response(exc.status, message)
     except Exception as exc:
-        if _database_down(exc):
+        if is_unavailable(exc):
             _reject(request, 503, f"database unavailable ({type(exc).__name__})", None)
             return error_response(
                 503, "the database is unavailable right now; the data was not stored"
@@ -153,7 +148,7 @@ async def authenticate(request: web.Request) -> Caller:
     version = version.strip() if version else None
     if store.needs_touch(owner, version):
         used_at = datetime.now(UTC)
-        store.touched(key, owner, used_at, version)
+        store.touched(owner, used_at, version)
         request.app[SERVICES].spawn(
             _record_use(request.app[SERVICES], owner, used_at, version), name="key-touch"
         )
@@ -176,6 +171,10 @@ async def read_json(request: web.Request, caller: Caller) -> Any:
             413, f"the body is larger than {MAX_BODY // 1024} KiB", guild_id=caller.guild_id
         )
     body = await request.read()
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass  # refused by orjson but perhaps not by json (integers past 64 bits, NaN): ask json
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -254,8 +253,7 @@ async def post_events(request: web.Request) -> web.Response:
     except EnvelopeError as exc:
         raise ApiError(400, f"{exc}; nothing was stored", guild_id=caller.guild_id) from None
     services = request.app[SERVICES]
-    async with services.db.tenant_write(caller.guild_id) as session:
-        result = await ingest.store_events(session, envelopes)
+    result = await request.app[WRITER].store(caller.guild_id, envelopes)
     if result.stored:
         services.events_stored(caller.guild_id, result)
     cmdr = envelopes[0].cmdr if envelopes else None
@@ -286,10 +284,16 @@ def create_app(services: Services) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
     app[SERVICES] = services
     app[KEYS] = services.keys
-    app[LIMITER] = RateLimiter()
+    app[LIMITER] = RateLimiter(
+        services.settings.listener_rate_limit, services.settings.listener_rate_burst
+    )
     app[ARRIVALS] = ArrivalLog()
+    app[WRITER] = EventWriter(services.db)
     app.router.add_get("/health", health)
     app.router.add_get("/discovery", discovery)
     app.router.add_post("/events", post_events)
     app.router.add_put("/activities", put_activities)
+    from listener.objectives import get_objectives  # here: that module imports this one
+
+    app.router.add_get("/objectives", get_objectives)
     return app
