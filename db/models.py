@@ -186,7 +186,6 @@ class Event(TenantMixin, Base):
         UniqueConstraint("guild_id", "content_hash"),
         Index(None, "guild_id", "timestamp"),
         Index(None, "guild_id", "tickid"),
-        Index(None, "guild_id", "cmdr"),
         Index(None, "guild_id", "system_name", "event", "timestamp"),
         Index(None, "guild_id", "event", "timestamp"),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 15:06:27.054851
+Create Date: 2026-11-26 16:18:57.518317
 """
 
 from __future__ import annotations
@@ -157,9 +157,6 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_events_guild_id_cmdr"), ["guild_id", "cmdr"], unique=False
-        )
         batch_op.create_index(
             batch_op.f("ix_events_guild_id_event_timestamp"),
             ["guild_id", "event", "timestamp"],
@@ -1237,7 +1234,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_events_guild_id_tickid"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_system_name_event_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_event_timestamp"))
-        batch_op.drop_index(batch_op.f("ix_events_guild_id_cmdr"))
 
     op.drop_table("events")
     with op.batch_alter_table("conflict_states", schema=None) as batch_op:
