@@ -27,9 +27,17 @@ _edit_locks: weakref.WeakValueDictionary[tuple[int, str, str], asyncio.Lock] = (
 )
 
 
-def _channel(bot: WardenBot, channel_id: int) -> discord.abc.Messageable | None:
+Postable = discord.TextChannel | discord.Thread | discord.PartialMessageable
+
+
+def _channel(bot: WardenBot, guild_id: int, channel_id: int) -> Postable | None:
+    """Where to post: the cached channel when this process holds the guild's shard (None when the
+    channel was deleted); otherwise the channel by id over REST, because the listener that stored
+    the events may run in a process of another shard."""
+    if bot.get_guild(guild_id) is None:
+        return bot.get_partial_messageable(channel_id, guild_id=guild_id)
     channel = bot.get_channel(channel_id)
-    return channel if isinstance(channel, discord.abc.Messageable) else None
+    return channel if isinstance(channel, discord.TextChannel | discord.Thread) else None
 
 
 async def post_once(
@@ -51,7 +59,7 @@ async def post_once(
     claim = await ledger.claim(db, guild_id, kind, key, channel_id)
     if claim is None:
         return None
-    channel = _channel(bot, channel_id)
+    channel = _channel(bot, guild_id, channel_id)
     first: int | None = None
     try:
         if channel is None:
@@ -95,8 +103,8 @@ async def post_or_edit(
         if entry is None or not entry.posted:
             return await post_once(bot, guild_id, kind, key, channel_id, [embed])
         assert entry.channel_id is not None and entry.message_id is not None
-        channel = _channel(bot, entry.channel_id)
-        if not isinstance(channel, discord.TextChannel | discord.Thread):
+        channel = _channel(bot, guild_id, entry.channel_id)
+        if channel is None:
             log.warning("guild %s: channel of %s %r is gone; not edited", guild_id, kind, key)
             return None
         try:

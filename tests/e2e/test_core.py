@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bgs import tenants
 from bot import COMMAND_HASH_KEY, build_bot
+from cogs._posting import post_once
 from db.models import BotState
 from tests.conftest import settings_for
 from tests.e2e.conftest import GUILD, Squadron, eventually, tenants_for
@@ -141,3 +142,17 @@ def test_checks_are_declared_with_default_permissions() -> None:
 
     assert x.default_permissions is not None and x.default_permissions.manage_guild
     assert len(x.checks) == 1
+
+
+async def test_posts_for_a_guild_of_another_shard_go_over_rest(squadron: Squadron) -> None:
+    """A listener in this process may store events of a guild another shard holds; its alerts
+    are still posted (by channel id, over REST)."""
+    elsewhere = squadron.fake.add_guild(GUILD + (11 << 22), "Other Shard", channels=["alerts"])
+    assert squadron.bot.get_guild(elsewhere.id) is None
+    channel = elsewhere.channel("alerts").id
+    posted = await post_once(
+        squadron.bot, elsewhere.id, "test", "key-1", channel, [discord.Embed(title="Alert")]
+    )
+    assert posted is not None
+    (message,) = squadron.fake.channel_messages(channel)
+    assert message.embeds[0]["title"] == "Alert"
