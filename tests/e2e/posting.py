@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 from sqlalchemy import select
 
 from bgs import tenants
@@ -68,6 +69,22 @@ async def running_warden(
     async with fake.run_bot(bot):
         bot.services.scheduler.pause()
         yield Squadron(fake, guild, bot)
+
+
+@pytest.fixture(name="ticks")
+async def tick_sources() -> AsyncIterator[FakeTickSource]:
+    """The loopback tick sources the posting squadron's monitor asks."""
+    async with FakeTickSource() as source:
+        yield source
+
+
+@pytest.fixture(name="squadron")
+async def posting_squadron(
+    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path, ticks: FakeTickSource
+) -> AsyncIterator[Squadron]:
+    """Replaces conftest's `squadron` in the modules that import it: `running_warden`."""
+    async with running_warden(fake, guild, sqlite_url, tmp_path, ticks) as running:
+        yield running
 
 
 def announcements(bot: WardenBot) -> Announcements:

@@ -6,7 +6,6 @@ read from the registered jobs without waiting on the clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,13 +29,15 @@ from cogs.announcements import (
 from settings import ChannelKind
 from tests.conftest import PluginClient, sample
 from tests.e2e.conftest import FACTION, GUILD, Squadron
-from tests.e2e.posting import (
+from tests.e2e.posting import (  # posting_squadron and tick_sources are fixtures
     announcements,
     in_tick,
     ledger_rows,
+    posting_squadron,  # noqa: F401
     posts,
     running_warden,
     set_channel,
+    tick_sources,  # noqa: F401
     ticks_of,
     update_guild,
 )
@@ -69,20 +70,6 @@ DUE = SEEN + timedelta(minutes=15)  # the default delay
 NEXT_TICKID = "zoy-next"
 DAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # the day the daily summaries report
 MIDNIGHT = datetime(2026, 11, 26, 0, 0, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-async def ticks() -> AsyncIterator[FakeTickSource]:
-    async with FakeTickSource() as source:
-        yield source
-
-
-@pytest.fixture
-async def squadron(
-    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path, ticks: FakeTickSource
-) -> AsyncIterator[Squadron]:
-    async with running_warden(fake, guild, sqlite_url, tmp_path, ticks) as running:
-        yield running
 
 
 async def send(plugin: PluginClient, *events: dict[str, Any]) -> None:

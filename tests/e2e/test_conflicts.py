@@ -4,7 +4,6 @@ the alerts channel), the scheduled digest, and `/conflicts [scope]`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,14 @@ from bgs import protected
 from settings import ChannelKind
 from tests.conftest import PluginClient
 from tests.e2e.conftest import FACTION, GUILD, Squadron
-from tests.e2e.posting import (
+from tests.e2e.posting import (  # posting_squadron and tick_sources are fixtures
     announcements,
     ledger_rows,
+    posting_squadron,  # noqa: F401
     posts,
     running_warden,
     set_channel,
+    tick_sources,  # noqa: F401
     ticks_of,
     titles,
     update_guild,
@@ -44,20 +45,6 @@ from tests.integration.test_bgs_conflicts import war
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TICK = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
 GAMMA, DELTA = "Gamma Corp", "Delta Party"
-
-
-@pytest.fixture
-async def ticks() -> AsyncIterator[FakeTickSource]:
-    async with FakeTickSource() as source:
-        yield source
-
-
-@pytest.fixture
-async def squadron(
-    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path, ticks: FakeTickSource
-) -> AsyncIterator[Squadron]:
-    async with running_warden(fake, guild, sqlite_url, tmp_path, ticks) as running:
-        yield running
 
 
 def at(minutes: int) -> datetime:

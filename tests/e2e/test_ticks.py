@@ -4,7 +4,6 @@ and `/tick show`, `/tick refresh`, `/tick set`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,12 +12,14 @@ import pytest
 from bgs.ticks import MANUAL, PRIMARY, tick_status
 from settings import ChannelKind
 from tests.e2e.conftest import GUILD, Squadron
-from tests.e2e.posting import (
+from tests.e2e.posting import (  # posting_squadron and tick_sources are fixtures
     announcements,
     ledger_rows,
+    posting_squadron,  # noqa: F401
     posts,
     running_warden,
     set_channel,
+    tick_sources,  # noqa: F401
     ticks_of,
 )
 from tests.e2e.test_admin import DENIED
@@ -30,19 +31,10 @@ T1 = datetime(2026, 11, 26, 11, 0, 0, 123000, tzinfo=UTC)  # what the primary re
 ZOY = "Zoy's tick detector (galtick.json)"
 
 
-@pytest.fixture
-async def ticks() -> AsyncIterator[FakeTickSource]:
-    async with FakeTickSource() as source:
-        source.primary.tick = T1
-        yield source
-
-
-@pytest.fixture
-async def squadron(
-    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path, ticks: FakeTickSource
-) -> AsyncIterator[Squadron]:
-    async with running_warden(fake, guild, sqlite_url, tmp_path, ticks) as running:
-        yield running
+@pytest.fixture(autouse=True)
+def primary_at_t1(ticks: FakeTickSource) -> None:
+    """Zoy's detector reports T1 unless a test says otherwise."""
+    ticks.primary.tick = T1
 
 
 async def stored_before(squadron: Squadron, at: datetime = T0) -> None:
