@@ -11,13 +11,13 @@ has both `Fine` and `Bounty`, influence is signed by its trend.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from db import models
+from db.types import json_bytes
 
 MURDER_CRIMES = frozenset({"murder", "onFoot_murder"})
 CZ_SIZES = ("low", "medium", "high")
@@ -79,8 +79,7 @@ def as_type(value: object) -> str | None:
 
 def content_hash(event: Mapping[str, Any]) -> str:
     """Identity of an event's content: the same event sent twice hashes the same."""
-    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(json_bytes(event, sort_keys=True)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ Both run inside one tenant-scoped transaction opened by the caller, so a failure
 leaves nothing of the request behind.
 
 Batches that arrive together are stored together: `EventWriter` writes every batch waiting for
-the same guild in one transaction, with one statement per table (group commit), and answers
-each batch exactly as if the batches had been stored one after another in arrival order. A
-batch the database refuses fails alone: the group is then written again batch by batch.
+the same guild in one transaction, each table's rows at once through `db.bulk` (group commit),
+and answers each batch exactly as if the batches had been stored one after another in arrival
+order. A batch the database refuses fails alone: the group is then written again batch by batch.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, delete, func, insert
+from sqlalchemy import Insert, Table, delete, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bgs.events import Envelope, child_rows, faction_names, star_pos
-from db import models
+from db import bulk, models
 from db.session import Database, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ MAX_LOCK_HOLD_SECONDS = 0.1  # then other writers get the SQLite write lock befo
 NAME_REFRESH_SECONDS = 60.0
 MAX_RECENT_NAMES = 100_000
 PILOTS_FEDERATION = "Pilots' Federation Local Branch"
+EVENT_IDENTITY = ("guild_id", "content_hash")  # the same content is a duplicate
 
 ChildRows = list[tuple[type[models.Base], dict[str, Any]]]
 
@@ -115,7 +116,7 @@ def _dialect_insert(session: AsyncSession, model: type[models.Base]) -> Any:
     return sqlite.insert(model)
 
 
-# The statements of the hot path, built once: rebuilding them costs more than running them. They
+# The upserts of known names, built once: rebuilding them costs more than running them. They
 # insert into tables rather than ORM entities (much less overhead per row); the tenant session
 # stamps `guild_id` on those just the same.
 
@@ -126,22 +127,6 @@ def _table(model: type[models.Base]) -> Table:
 
 def _table_insert(dialect: str, model: type[models.Base]) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_table(model))
-
-
-@cache
-def _events_insert(dialect: str) -> Insert:
-    table = models.Event.__table__.c
-    statement: Insert = (
-        _table_insert(dialect, models.Event)
-        .on_conflict_do_nothing(index_elements=["guild_id", "content_hash"])
-        .returning(table.id, table.content_hash)
-    )
-    return statement
-
-
-@cache
-def _child_insert(model: type[models.Base]) -> Insert:
-    return insert(_table(model))
 
 
 @cache
@@ -210,13 +195,14 @@ def _store(
         for e, envelope in enumerate(batch.envelopes):
             first.setdefault(envelope.content_hash, (b, e))
     if first:
-        dialect = _dialect(session)
         rows = []
         for b, e in first.values():
             row = batches[b].envelopes[e].row()
             row["received_at"] = received_at
             rows.append(row)
-        inserted = session.execute(_events_insert(dialect), rows).all()
+        inserted = bulk.insert_new(
+            session, _table(models.Event), rows, EVENT_IDENTITY, ("id", "content_hash")
+        )
 
         children: dict[type[models.Base], list[dict[str, Any]]] = defaultdict(list)
         named: list[Mentions] = []
@@ -228,7 +214,7 @@ def _store(
                 children[model].append({**child, "event_id": event_id})
             named.append(batch.mentions[e])
         for model, model_rows in children.items():
-            session.execute(_child_insert(model), model_rows)
+            bulk.insert_rows(session, _table(model), model_rows)
         written = collect_names(named, received_at)
         if recent is not None:
             written = recent.unwritten(written)

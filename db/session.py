@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from db.models import Base, TenantMixin
+from db.types import json_text
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +96,15 @@ class TenantSession(Session):
     """The sync session behind a tenant-scoped AsyncSession; `info["guild_id"]` is the tenant."""
 
 
-def _stamp(row: Mapping[str, Any], guild_id: int) -> dict[str, Any]:
+def check_guild(row: Mapping[str, Any], guild_id: int) -> None:
+    """Refuse a row that names another guild than the session's."""
     given = row.get("guild_id")
     if given is not None and given != guild_id:
         raise TenantIsolationError(f"row for guild {given} inserted in guild {guild_id}'s session")
+
+
+def _stamp(row: Mapping[str, Any], guild_id: int) -> dict[str, Any]:
+    check_guild(row, guild_id)
     return {**row, "guild_id": guild_id}
 
 
@@ -159,11 +165,12 @@ def create_engine(url: str) -> AsyncEngine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, json_serializer=json_text)
         _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(
         url,
+        json_serializer=json_text,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
@@ -215,7 +222,9 @@ class _SqliteWriter:
     the thread that checkpoints the file."""
 
     def __init__(self, engine: AsyncEngine, path: str) -> None:
-        self.engine = create_sync_engine(engine.url.set(drivername="sqlite"))
+        self.engine = create_sync_engine(
+            engine.url.set(drivername="sqlite"), json_serializer=json_text
+        )
         _configure_sqlite(self.engine)
         self.tenant_maker = sessionmaker(self.engine, expire_on_commit=False, class_=TenantSession)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")

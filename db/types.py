@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -15,6 +17,21 @@ BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 # JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+def json_bytes(value: Any, *, sort_keys: bool = False) -> bytes:
+    """`value` as compact UTF-8 JSON, NaN and infinities as null: orjson's (several times
+    faster), or the standard library's for what orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None)
+    except TypeError:
+        text = json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+
+
+def json_text(value: Any) -> str:
+    """A document column's JSON (the engines' serializer)."""
+    return json_bytes(value).decode("utf-8")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

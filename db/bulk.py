@@ -1,0 +1,157 @@
+"""Many rows into one guild's tables at the driver's speed: the plugin listener's hot path.
+
+Core works out every row's values in Python, column by column, and on SQLite that costs more
+than SQLite takes to store the row. So on SQLite these inserts go to the DBAPI cursor: each
+table's statement is built once from its metadata, and each value goes through its column's own
+bind processor, so it is stored exactly as Core stores it (the same text for an instant, the
+same JSON). Other dialects run the Core statement.
+
+The cursor is beneath the tenant session's hooks (`db.session`), so on SQLite these functions
+stamp the session's guild on every row themselves and refuse a row of another guild, as those
+hooks do. Columns with defaults are refused: a row must give every value it stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from db.session import check_guild
+from db.types import UTCDateTime
+
+INSTANTS_REMEMBERED = 4096  # converted instants kept per column (a batch repeats its tick's)
+
+Processor = Callable[[Any], Any]
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows into a tenant table in the session's transaction."""
+    if not rows:
+        return
+    if _dialect(session).name != "sqlite":
+        session.execute(_core_insert(table), rows)
+        return
+    statement = _SqliteInsert.of(table, _dialect(session), (), ())
+    guild_id = _guild(session)
+    values = [statement.values(row, guild_id) for row in rows]
+    with _cursor(session, statement.sql) as cursor:
+        cursor.executemany(statement.sql, values)
+
+
+def insert_new(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    unique: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    """Insert the rows that do not collide with a stored row on the `unique` columns (the rest
+    are skipped); `returning`'s values of each row inserted, in no particular order."""
+    if not rows:
+        return []
+    if _dialect(session).name != "sqlite":
+        result = session.execute(_postgres_insert_new(table, unique, returning), rows)
+        return [tuple(row) for row in result]
+    statement = _SqliteInsert.of(table, _dialect(session), unique, returning)
+    guild_id = _guild(session)
+    inserted = []
+    with _cursor(session, statement.sql) as cursor:
+        for row in rows:
+            cursor.execute(statement.sql, statement.values(row, guild_id))
+            values = cursor.fetchone()
+            if values is not None:
+                inserted.append(tuple(values))
+    return inserted
+
+
+@contextmanager
+def _cursor(session: Session, sql: str) -> Iterator[Any]:
+    """A DBAPI cursor of the session's connection; the driver's errors come out as
+    SQLAlchemy's, as they do from Core (so a locked database is still `is_unavailable`)."""
+    dialect = _dialect(session)
+    cursor = session.connection().connection.cursor()
+    try:
+        yield cursor
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
+    finally:
+        cursor.close()
+
+
+def _dialect(session: Session) -> Dialect:
+    return session.get_bind().dialect
+
+
+def _guild(session: Session) -> int:
+    guild_id: int = session.info["guild_id"]
+    return guild_id
+
+
+@dataclass(frozen=True, slots=True)
+class _SqliteInsert:
+    """One table's INSERT for the SQLite cursor: the statement, the row keys in the order of
+    its parameters after `guild_id`, and the bind processors of the columns that have one."""
+
+    sql: str
+    keys: tuple[str, ...]
+    processors: tuple[tuple[int, Processor], ...]
+
+    @staticmethod
+    @cache
+    def of(
+        table: Table, dialect: Dialect, unique: tuple[str, ...], returning: tuple[str, ...]
+    ) -> _SqliteInsert:
+        numbered = table.autoincrement_column  # the database numbers it
+        columns = [c for c in table.columns if c.name != "guild_id" and c is not numbered]
+        for column in columns:
+            if column.default is not None or column.server_default is not None:
+                raise ValueError(f"{table.name}.{column.name} has a default: insert it with Core")
+        names = ", ".join(["guild_id", *(c.name for c in columns)])
+        marks = ", ".join("?" * (len(columns) + 1))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+        if unique:
+            sql += f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
+        if returning:
+            sql += f" RETURNING {', '.join(returning)}"
+        processors = []
+        for index, column in enumerate(columns, start=1):
+            process = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                if isinstance(column.type, UTCDateTime):
+                    process = lru_cache(maxsize=INSTANTS_REMEMBERED)(process)
+                processors.append((index, process))
+        return _SqliteInsert(sql, tuple(c.name for c in columns), tuple(processors))
+
+    def values(self, row: Mapping[str, Any], guild_id: int) -> list[Any]:
+        check_guild(row, guild_id)
+        values = [guild_id, *map(row.get, self.keys)]
+        for index, process in self.processors:
+            value = values[index]
+            if value is not None:
+                values[index] = process(value)
+        return values
+
+
+@cache
+def _core_insert(table: Table) -> Any:
+    return insert(table)
+
+
+@cache
+def _postgres_insert_new(table: Table, unique: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    return (
+        postgresql.insert(table)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(*(table.c[name] for name in returning))
+    )
