@@ -39,7 +39,7 @@ MAX_LOCK_HOLD_SECONDS = 0.1  # then other writers get the SQLite write lock befo
 NAME_REFRESH_SECONDS = 60.0
 MAX_RECENT_NAMES = 100_000
 PILOTS_FEDERATION = "Pilots' Federation Local Branch"
-EVENT_IDENTITY = ("guild_id", "content_hash")  # the same content is a duplicate
+EVENT_IDENTITY = ("guild_id", "timestamp", "content_hash")  # the same content is a duplicate
 
 ChildRows = list[tuple[type[models.Base], dict[str, Any]]]
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 16:18:57.518317
+Create Date: 2026-11-26 17:02:02.166699
 """
 
 from __future__ import annotations
@@ -153,7 +153,10 @@ def upgrade() -> None:
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint(
-            "guild_id", "content_hash", name=op.f("uq_events_guild_id_content_hash")
+            "guild_id",
+            "timestamp",
+            "content_hash",
+            name=op.f("uq_events_guild_id_timestamp_content_hash"),
         ),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
@@ -169,9 +172,6 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_events_guild_id_tickid"), ["guild_id", "tickid"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_events_guild_id_timestamp"), ["guild_id", "timestamp"], unique=False
         )
 
     op.create_table(
@@ -1230,7 +1230,6 @@ def downgrade() -> None:
     op.drop_table("guild_notices")
     op.drop_table("galaxy_ticks")
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_events_guild_id_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_tickid"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_system_name_event_timestamp"))
         batch_op.drop_index(batch_op.f("ix_events_guild_id_event_timestamp"))

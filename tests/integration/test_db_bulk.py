@@ -13,7 +13,7 @@ from db import bulk, models
 from db.session import Database, TenantIsolationError
 
 A, B = 7001, 7002
-IDENTITY = ("guild_id", "content_hash")
+IDENTITY = ("guild_id", "timestamp", "content_hash")
 EVENTS = cast(Table, models.Event.__table__)
 SELLS = cast(Table, models.MarketSell.__table__)
 WHEN = datetime(2026, 11, 26, 13, 9, 58, 123456, tzinfo=UTC)
