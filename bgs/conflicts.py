@@ -28,7 +28,9 @@ won or lost, ended (the game reports the final score) or gone. Each update is a 
 on the row's previous status and score and each insert is `ON CONFLICT DO NOTHING`, so
 concurrent transactions applying the same event (PostgreSQL) report the change once. On SQLite
 one process's writers are serialized by `Database`; a second process writing the same file at
-the same moment fails with "database is locked" instead of reporting twice.
+the same moment fails with "database is locked" instead of reporting twice. A conflict seen
+again unchanged (most jumps into a system at war) only moves its `last_seen` on, never back,
+in one statement for the whole batch.
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.events import Envelope, as_int, as_name
@@ -308,6 +310,7 @@ class _Applier:
         self.guild_faction = guild_faction
         self.protected = protected
         self.changes: list[ConflictChange] = []
+        self._seen_again: list[dict[str, Any]] = []  # unchanged rows: only last seen moves on
 
     def _subject_of(self, first: str, second: str) -> tuple[str, bool] | None:
         return _subject(first, second, self.guild_faction, self.protected)
@@ -444,6 +447,12 @@ class _Applier:
             "won_days2": conflict.side2.won_days,
             "first_seen": first_seen,
         }
+        if all(getattr(row, column) == value for column, value in values.items()):
+            # The usual case, every jump into a system at war: nothing to compare or report.
+            self._seen_again.append(
+                {"row_id": row.id, "seen": seen.timestamp, "seen_tickid": seen.tickid}
+            )
+            return
         if not await self._compare_and_set(row, seen, values):
             return
         subject = self._subject_of(row.faction1, row.faction2)
@@ -534,6 +543,23 @@ class _Applier:
             for pair, row in known.items():
                 if pair not in seen.conflicts and row.status != ConflictStatus.ENDED.value:
                     await self._gone(row, seen)
+        await self._touch()
+
+    async def _touch(self) -> None:
+        """Move `last_seen` on for the unchanged rows, all in one statement (never back)."""
+        if not self._seen_again:
+            return
+        table = cast(Table, ConflictState.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.guild_id == self.session.info["guild_id"],  # table updates are unscoped
+                table.c.id == bindparam("row_id"),
+                table.c.last_seen <= bindparam("seen"),
+            )
+            .values(last_seen=bindparam("seen"), tickid=bindparam("seen_tickid"))
+        )
+        await self.session.execute(statement, self._seen_again)
 
 
 async def apply_conflict_events(

@@ -201,6 +201,28 @@ async def test_an_older_event_never_overwrites_newer_state(db: Database) -> None
     assert len(await states(db)) == 1
 
 
+async def test_a_jump_that_changes_nothing_only_moves_last_seen_on(db: Database) -> None:
+    await add_guild(db)
+    await ingest(db, jump("Lambda", 0, war(OURS, PIRATES, (1, 0))))
+
+    again = await ingest(
+        db,
+        jump("Lambda", 40, war(OURS, PIRATES, (1, 0)), cmdr="Cmdr Two"),
+        jump("Mu", 40, war(OURS, PIRATES)),
+    )
+
+    assert brief(again) == [("new", "Mu", OURS, 0, 0, "active")]
+    async with db.tenant(GUILD) as session:
+        lambda_row = (
+            await session.execute(
+                select(ConflictState).where(ConflictState.system_name == "Lambda")
+            )
+        ).scalar_one()
+    assert lambda_row.last_seen == T0 + timedelta(minutes=40)
+    assert lambda_row.first_seen == T0
+    assert (lambda_row.status, lambda_row.won_days1, lambda_row.won_days2) == ("active", 1, 0)
+
+
 async def test_the_newest_event_of_a_batch_wins(db: Database) -> None:
     await add_guild(db)
 
