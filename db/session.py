@@ -232,17 +232,18 @@ class _SqliteWriter:
         self.checkpointer.start()
 
     def run_chain(self, guild_id: int, work: ChainWork) -> None:
-        while True:
-            with self.tenant_maker(info={"guild_id": guild_id}) as session, session.begin():
-                wrote = work(session)
-            if not wrote:
-                return
-            work.committed()
-            if self.checkpointer.restart_due:
-                # No other writer is running (the caller holds the write lock): rewind the log.
-                self.checkpointer.restart_due = False
-                with self.engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+        with self.tenant_maker(info={"guild_id": guild_id}) as session:
+            while True:
+                with session.begin():
+                    wrote = work(session)
+                if not wrote:
+                    return
+                work.committed()
+                if self.checkpointer.restart_due:
+                    # No other writer runs (the caller holds the write lock): rewind the log.
+                    self.checkpointer.restart_due = False
+                    with self.engine.connect() as connection:
+                        connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
