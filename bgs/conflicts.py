@@ -493,54 +493,26 @@ class _Applier:
             previous_status=parse_status(row.status),
         )
 
-    async def apply(self, newest: Mapping[str, Observation]) -> None:
-        systems = sorted(newest)
-        rows = (
-            (
-                await self.session.execute(
-                    select(ConflictState)
-                    .where(ConflictState.system_name.in_(systems))
-                    .order_by(ConflictState.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        newest_jump: dict[str | None, datetime] = dict(
-            (
-                await self.session.execute(
-                    select(Event.system_name, func.max(Event.timestamp))
-                    .where(Event.event.in_(sorted(JUMP_EVENTS)), Event.system_name.in_(systems))
-                    .group_by(Event.system_name)
-                )
-            ).all()
-        )
-        by_system: dict[str, dict[tuple[str, str], ConflictState]] = {name: {} for name in systems}
-        for row in rows:
-            by_system[row.system_name][row.faction1, row.faction2] = row
-        for name in systems:
+    async def apply(self, newest: Mapping[str, Observation], known: Mapping[str, Known]) -> None:
+        """Apply each system's newest observation to what `known` read of its state."""
+        for name in sorted(newest):
             seen = newest[name]
-            known = by_system[name]
-            as_of = max(
-                [row.last_seen for row in known.values()]
-                + ([newest_jump[name]] if name in newest_jump else []),
-                default=None,
-            )
-            if as_of is not None and seen.timestamp < as_of:
+            state = known[name]
+            if state.as_of is not None and seen.timestamp < state.as_of:
                 log.debug(
                     "conflicts: %s event of %s is older than the state (%s); ignored",
                     seen.timestamp.isoformat(),
                     name,
-                    as_of.isoformat(),
+                    state.as_of.isoformat(),
                 )
                 continue
             for pair, conflict in seen.conflicts.items():
-                stored = known.get(pair)
+                stored = state.rows.get(pair)
                 if stored is None:
                     await self._insert(seen, conflict)
                 else:
                     await self._update(stored, seen, conflict)
-            for pair, row in known.items():
+            for pair, row in state.rows.items():
                 if pair not in seen.conflicts and row.status != ConflictStatus.ENDED.value:
                     await self._gone(row, seen)
         await self._touch()
@@ -562,22 +534,51 @@ class _Applier:
         await self.session.execute(statement, self._seen_again)
 
 
-async def apply_conflict_events(
-    session: AsyncSession,
-    items: Iterable[Envelope | StoredEvent],
-    guild_faction: str | None,
-    protected_factions: Iterable[str],
-) -> list[ConflictChange]:
-    """Update the guild's conflict states from a batch; return the changes worth an alert.
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A system's stored conflicts (by faction pair) and the newest moment the state reflects:
+    the newest `last_seen` of its rows or of a jump event stored for it."""
 
-    `session` is a tenant write session (`db.tenant_write(guild_id)`).
-    """
-    newest = newest_per_system(items)
-    if not newest:
-        return []
-    applier = _Applier(session, guild_faction, frozenset(protected_factions))
-    await applier.apply(newest)
-    return applier.changes
+    rows: dict[tuple[str, str], ConflictState]
+    as_of: datetime | None
+
+
+async def read_known(session: AsyncSession, systems: Sequence[str]) -> dict[str, Known]:
+    """What the guild's state holds for these systems (tenant session)."""
+    rows = (
+        (
+            await session.execute(
+                select(ConflictState)
+                .where(ConflictState.system_name.in_(systems))
+                .order_by(ConflictState.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    newest_jump: dict[str | None, datetime] = dict(
+        (
+            await session.execute(
+                select(Event.system_name, func.max(Event.timestamp))
+                .where(Event.event.in_(sorted(JUMP_EVENTS)), Event.system_name.in_(systems))
+                .group_by(Event.system_name)
+            )
+        ).all()
+    )
+    by_system: dict[str, dict[tuple[str, str], ConflictState]] = {name: {} for name in systems}
+    for row in rows:
+        by_system[row.system_name][row.faction1, row.faction2] = row
+    return {
+        name: Known(
+            rows,
+            max(
+                [row.last_seen for row in rows.values()]
+                + ([newest_jump[name]] if name in newest_jump else []),
+                default=None,
+            ),
+        )
+        for name, rows in by_system.items()
+    }
 
 
 async def watched_factions(session: AsyncSession) -> tuple[str | None, list[str]]:
@@ -598,9 +599,19 @@ async def on_events_stored(
     jumps = [stored for stored in result.stored if stored.envelope.event in JUMP_EVENTS]
     if not jumps:
         return []
-    async with db.tenant_write(guild_id) as session:
+    newest = newest_per_system(jumps)
+    if not newest:
+        return []
+    # Read without holding the write lock (event batches wait for it): every write below is a
+    # compare-and-set or an insert that skips a row inserted meanwhile, so a change made since
+    # is never reported twice.
+    async with db.tenant(guild_id) as session:
         guild_faction, protected = await watched_factions(session)
-        changes = await apply_conflict_events(session, jumps, guild_faction, protected)
+        known = await read_known(session, sorted(newest))
+    async with db.tenant_write(guild_id) as session:
+        applier = _Applier(session, guild_faction, frozenset(protected))
+        await applier.apply(newest, known)
+    changes = applier.changes
     for change in changes:
         log.info(
             "guild %s: conflict %s in %s: %s %d vs %s %d (%s)",
