@@ -4,7 +4,7 @@ Core works out every row's values in Python, column by column, and on SQLite tha
 than SQLite takes to store the row. So on SQLite these inserts go to the DBAPI cursor: each
 table's statement is built once from its metadata, and each value goes through its column's own
 bind processor, so it is stored exactly as Core stores it (the same text for an instant, the
-same JSON). Other dialects run the Core statement.
+same JSON). On PostgreSQL they run the Core statement.
 
 The cursor is beneath the tenant session's hooks (`db.session`), so on SQLite these functions
 stamp the session's guild on every row themselves and refuse a row of another guild, as those

@@ -20,8 +20,8 @@ JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 def json_bytes(value: Any, *, sort_keys: bool = False) -> bytes:
-    """`value` as compact UTF-8 JSON, NaN and infinities as null: orjson's (several times
-    faster), or the standard library's for what orjson refuses (integers past 64 bits)."""
+    """`value` as compact UTF-8 JSON: orjson's (several times faster), or the standard
+    library's for what orjson refuses (integers past 64 bits)."""
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None)
     except TypeError:
