@@ -36,6 +36,26 @@ def event_row(content_hash: str, **changes: Any) -> dict[str, Any]:
     return row | changes
 
 
+def sell_row(event_id: int) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "timestamp": WHEN,
+        "tickid": "zoy-1",
+        "cmdr": "Cmdr One",
+        "system_name": "Alpha",
+        "station_faction": "Alpha Traders",
+        "commodity": "gold",
+        "count": 2**40,
+        "sell_price": 10,
+        "total_sale": 30,
+        "avg_price_paid": 4,
+        "profit": 18,
+        "black_market": True,
+        "demand": None,
+        "demand_bracket": 2,
+    }
+
+
 async def stored_columns(db: Database, guild_id: int, table: Table) -> list[tuple[Any, ...]]:
     """The rows as the database holds them (no type conversion), without id and guild."""
     columns = [c.name for c in table.columns if c.name not in ("id", "guild_id", "event_id")]
@@ -46,18 +66,18 @@ async def stored_columns(db: Database, guild_id: int, table: Table) -> list[tupl
 
 async def test_bulk_rows_are_stored_exactly_as_core_stores_them(db: Database) -> None:
     async with db.tenant_write(A) as session:
-        await session.execute(insert(EVENTS), [event_row("h1")])
+        core_event = (
+            await session.execute(insert(EVENTS).returning(EVENTS.c.id), [event_row("h1")])
+        ).scalar_one()
+        await session.execute(insert(SELLS), [sell_row(core_event)])
     async with db.tenant_write(B) as session:
         inserted = await session.run_sync(
-            bulk.insert_new,
-            EVENTS,
-            [event_row("h1")],
-            IDENTITY,
-            ("id",),
+            bulk.insert_new, EVENTS, [event_row("h1")], IDENTITY, ("id",)
         )
-    assert len(inserted) == 1
-    by_core, by_bulk = await stored_columns(db, A, EVENTS), await stored_columns(db, B, EVENTS)
-    assert by_bulk == by_core and len(by_bulk) == 1
+        await session.run_sync(bulk.insert_rows, SELLS, [sell_row(inserted[0][0])])
+    for table in (EVENTS, SELLS):
+        by_core, by_bulk = await stored_columns(db, A, table), await stored_columns(db, B, table)
+        assert by_bulk == by_core and len(by_bulk) == 1
 
 
 async def test_insert_new_skips_what_collides_and_returns_what_it_stored(db: Database) -> None:
@@ -84,23 +104,7 @@ async def test_bulk_rows_get_the_sessions_guild_and_never_another(db: Database) 
         (event_id,) = (
             await session.run_sync(bulk.insert_new, EVENTS, [event_row("h1")], IDENTITY, ("id",))
         )[0]
-        sell = {
-            "event_id": event_id,
-            "timestamp": WHEN,
-            "tickid": "zoy-1",
-            "cmdr": "Cmdr One",
-            "system_name": "Alpha",
-            "station_faction": "Alpha Traders",
-            "commodity": "gold",
-            "count": 3,
-            "sell_price": 10,
-            "total_sale": 30,
-            "avg_price_paid": 4,
-            "profit": 18,
-            "black_market": False,
-            "demand": None,
-            "demand_bracket": None,
-        }
+        sell = sell_row(event_id)
         await session.run_sync(bulk.insert_rows, SELLS, [sell])
     with pytest.raises(TenantIsolationError):
         async with db.tenant_write(A) as session:
