@@ -570,14 +570,14 @@ async def read_known(session: AsyncSession, systems: Sequence[str]) -> dict[str,
         by_system[row.system_name][row.faction1, row.faction2] = row
     return {
         name: Known(
-            rows,
+            pairs,
             max(
-                [row.last_seen for row in rows.values()]
+                [row.last_seen for row in pairs.values()]
                 + ([newest_jump[name]] if name in newest_jump else []),
                 default=None,
             ),
         )
-        for name, rows in by_system.items()
+        for name, pairs in by_system.items()
     }
 
 
