@@ -524,11 +524,7 @@ class _Applier:
         table = cast(Table, ConflictState.__table__)
         statement = (
             update(table)
-            .where(
-                table.c.guild_id == self.session.info["guild_id"],  # table updates are unscoped
-                table.c.id == bindparam("row_id"),
-                table.c.last_seen <= bindparam("seen"),
-            )
+            .where(table.c.id == bindparam("row_id"), table.c.last_seen <= bindparam("seen"))
             .values(last_seen=bindparam("seen"), tickid=bindparam("seen_tickid"))
         )
         await self.session.execute(statement, self._seen_again)

@@ -3,9 +3,9 @@
 `Database` owns one engine per distinct URL and hands out sessions:
 
 * `tenant(guild_id)` — a tenant-scoped session on the guild's database. Every ORM select,
-  update and delete in it is filtered by the guild (`with_loader_criteria` on `TenantMixin`)
-  and every new row, object or bulk insert, is stamped with it. A forgotten `where` cannot
-  leak or touch another guild's rows.
+  update and delete in it is filtered by the guild (`with_loader_criteria` on `TenantMixin`),
+  so is every Core update and delete of a tenant table, and every new row, object or bulk
+  insert, is stamped with it. A forgotten `where` cannot leak or touch another guild's rows.
 * `unscoped(url)` — a plain session for global tables and cross-guild jobs.
 
 `write()` variants open a transaction and commit it. On SQLite they also take a per-engine
@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, event, text
+from sqlalchemy import Delete, Engine, Table, Update, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -112,11 +112,21 @@ def _stamp(row: Mapping[str, Any], guild_id: int) -> dict[str, Any]:
 def _scope_statement(state: ORMExecuteState) -> None:
     guild_id: int = state.session.info["guild_id"]
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(
+        statement = state.statement.options(
             with_loader_criteria(
                 TenantMixin, lambda cls: cls.guild_id == guild_id, include_aliases=True
             )
         )
+        if (
+            isinstance(statement, Update | Delete)
+            and not state.is_orm_statement
+            and isinstance(statement.table, Table)
+            and statement.table.name in TENANT_TABLES
+        ):
+            # Core `update(Model.__table__)` and `delete(...)`: loader criteria reach ORM
+            # entities only, so the guild goes into the WHERE clause itself.
+            statement = statement.where(statement.table.c.guild_id == guild_id)
+        state.statement = statement
     elif state.is_insert:
         # ORM-enabled `insert(Model)` and Core `insert(Model.__table__)` alike.
         table = getattr(state.statement, "table", None)

@@ -86,6 +86,20 @@ async def test_update_and_delete_touch_only_own_rows(db: Database) -> None:
     assert await count_all(db, Objective) == 3
 
 
+async def test_core_table_update_and_delete_touch_only_own_rows(db: Database) -> None:
+    await seed(db)
+    objectives, targets = Objective.__table__, ObjectiveTarget.__table__
+    async with db.tenant_write(A) as session:
+        await session.execute(update(objectives).values(priority=7))
+        await session.execute(delete(targets))
+    async with db.unscoped() as session:
+        priorities = dict(
+            (await session.execute(select(Objective.title, Objective.priority))).all()
+        )
+    assert priorities == {"a1": 7, "a2": 7, "b1": 1}
+    assert await count_all(db, ObjectiveTarget) == 1
+
+
 async def test_bulk_insert_is_stamped_and_foreign_rows_refused(db: Database) -> None:
     row = {
         "event": "MarketSell",
