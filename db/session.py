@@ -119,12 +119,12 @@ def _scope_statement(state: ORMExecuteState) -> None:
         )
         if (
             isinstance(statement, Update | Delete)
-            and not state.is_orm_statement
             and isinstance(statement.table, Table)
             and statement.table.name in TENANT_TABLES
         ):
-            # Core `update(Model.__table__)` and `delete(...)`: loader criteria reach ORM
-            # entities only, so the guild goes into the WHERE clause itself.
+            # Loader criteria reach ORM entities only, and a Core `update(Model.__table__)` or
+            # `delete(...)` counts as ORM once its WHERE names a model's column: every UPDATE
+            # and DELETE of a tenant table gets the guild in its WHERE clause itself.
             statement = statement.where(statement.table.c.guild_id == guild_id)
         state.statement = statement
     elif state.is_insert:

@@ -7,6 +7,7 @@ rows are really there: the tests fail if the automatic filter is switched off.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
@@ -70,11 +71,18 @@ async def test_select_and_join_see_only_own_rows(db: Database) -> None:
     assert [o.title for o in by_pk if o is not None] == ["b1"]
 
 
-async def test_update_and_delete_touch_only_own_rows(db: Database) -> None:
+@pytest.mark.parametrize(
+    ("objectives", "targets"),
+    [(Objective, ObjectiveTarget), (Objective.__table__, ObjectiveTarget.__table__)],
+    ids=["orm", "core-table"],
+)
+async def test_update_and_delete_touch_only_own_rows(
+    db: Database, objectives: Any, targets: Any
+) -> None:
     await seed(db)
     async with db.tenant_write(A) as session:
-        await session.execute(update(Objective).values(priority=5))
-        await session.execute(delete(ObjectiveTarget))
+        await session.execute(update(objectives).values(priority=5))
+        await session.execute(delete(targets))
     async with db.unscoped() as session:
         priorities = dict(
             (await session.execute(select(Objective.title, Objective.priority))).all()
@@ -82,22 +90,8 @@ async def test_update_and_delete_touch_only_own_rows(db: Database) -> None:
     assert priorities == {"a1": 5, "a2": 5, "b1": 1}
     assert await count_all(db, ObjectiveTarget) == 1
     async with db.tenant_write(B) as session:
-        await session.execute(delete(Objective).where(Objective.title.like("a%")))
+        await session.execute(delete(objectives).where(Objective.title.like("a%")))
     assert await count_all(db, Objective) == 3
-
-
-async def test_core_table_update_and_delete_touch_only_own_rows(db: Database) -> None:
-    await seed(db)
-    objectives, targets = Objective.__table__, ObjectiveTarget.__table__
-    async with db.tenant_write(A) as session:
-        await session.execute(update(objectives).values(priority=7))
-        await session.execute(delete(targets))
-    async with db.unscoped() as session:
-        priorities = dict(
-            (await session.execute(select(Objective.title, Objective.priority))).all()
-        )
-    assert priorities == {"a1": 7, "a2": 7, "b1": 1}
-    assert await count_all(db, ObjectiveTarget) == 1
 
 
 async def test_bulk_insert_is_stamped_and_foreign_rows_refused(db: Database) -> None:
