@@ -63,12 +63,11 @@ class ChainWork(Protocol):
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 32_000
 # The write-ahead log is copied into the database in the background (see _Checkpointer) every
-# CHECKPOINT_EVERY seconds; the writer rewinds it if it grows past CHECKPOINT_RESTART_PAGES all
-# the same. A connection checkpoints by itself only past AUTOCHECKPOINT_PAGES, which this keeps
-# it from reaching.
+# CHECKPOINT_EVERY seconds, and rewound once it holds REWIND_PAGES. A connection checkpoints by
+# itself only past AUTOCHECKPOINT_PAGES, which this keeps it from reaching.
 CHECKPOINT_EVERY = 0.2
-CHECKPOINT_RESTART_PAGES = 4_000
-AUTOCHECKPOINT_PAGES = 20_000
+REWIND_PAGES = 20_000
+AUTOCHECKPOINT_PAGES = 60_000
 POSTGRES_CONNECT_TIMEOUT = 5.0  # seconds; a database that is down must not hold requests long
 
 TENANT_TABLES = frozenset(
@@ -191,36 +190,46 @@ def create_engine(url: str) -> AsyncEngine:
 class _Checkpointer(threading.Thread):
     """Copies an SQLite database's write-ahead log into it in the background.
 
-    Left to itself, the connection that commits when the log has grown long does the whole copy
-    and the file syncs inside that commit, and every write waits for it. Here a thread of its own
-    copies what it can, often and so a little at a time, without blocking anyone. A copy that
-    catches up lets the next write rewind the log; if the log grows long without one catching
-    up, the writer is asked to rewind it (`restart_due`), which leaves it little to finish.
+    Left to itself, the connection that commits when the log has grown long copies the whole log
+    and syncs the file inside that commit, and every write waits for it. Here a thread of its
+    own copies what it can, often and so a little at a time, without blocking anyone.
+
+    The log starts again from its beginning only when a write finds all of it copied, which a
+    busy writer never does: it commits again while each copy runs, and the log grows until a
+    commit reaches the automatic checkpoint and copies a long stretch itself. So once the log is
+    `rewind_pages` long, this thread copies it again at once, leaving only what was written
+    meanwhile, and asks the writer to copy that rest itself (`rewind_due`): its next
+    transaction then rewinds the log.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, every: float, rewind_pages: int) -> None:
         super().__init__(name="sqlite-checkpoint", daemon=True)
-        self.restart_due = False
+        self.rewind_due = False
         self._path = path
+        self._every = every
+        self._rewind_pages = rewind_pages
         self._stopping = threading.Event()
 
     def run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None)
         try:
             connection.execute("PRAGMA synchronous=NORMAL")
-            while not self._stopping.wait(CHECKPOINT_EVERY):
-                try:
-                    busy, pages, copied = connection.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)"
-                    ).fetchone()
-                except sqlite3.Error as exc:
-                    log.warning("checkpoint of %s failed: %s", self._path, exc)
-                else:
-                    self.restart_due = bool(busy) or (
-                        pages > CHECKPOINT_RESTART_PAGES and copied < pages
-                    )
+            while not self._stopping.wait(self._every):
+                if self._copy(connection) >= self._rewind_pages:
+                    self._copy(connection)
+                    self.rewind_due = True
         finally:
             connection.close()
+
+    def _copy(self, connection: sqlite3.Connection) -> int:
+        """Copy what the log holds that no reader still needs; how long the log was (in pages),
+        or 0 when another checkpoint was running or this one failed."""
+        try:
+            busy, pages, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:
+            log.warning("checkpoint of %s failed: %s", self._path, exc)
+            return 0
+        return 0 if busy else int(pages)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -238,7 +247,7 @@ class _SqliteWriter:
         _configure_sqlite(self.engine)
         self.tenant_maker = sessionmaker(self.engine, expire_on_commit=False, class_=TenantSession)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-        self.checkpointer = _Checkpointer(path)
+        self.checkpointer = _Checkpointer(path, CHECKPOINT_EVERY, REWIND_PAGES)
         self.checkpointer.start()
 
     def run_chain(self, guild_id: int, work: ChainWork) -> None:
@@ -249,11 +258,11 @@ class _SqliteWriter:
                 if not wrote:
                     return
                 work.committed()
-                if self.checkpointer.restart_due:
-                    # No other writer runs (the caller holds the write lock): rewind the log.
-                    self.checkpointer.restart_due = False
+                if self.checkpointer.rewind_due:
+                    # Copy the little the checkpointer left: the next transaction rewinds the log.
+                    self.checkpointer.rewind_due = False
                     with self.engine.connect() as connection:
-                        connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+                        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from bgs import ingest
 from bgs.events import parse_envelope
 from bgs.ingest import EventWriter, Mentions, Names, RecentNames, collect_names
 from db import models
+from db import session as session_module
 from db.session import Database, TenantIsolationError
 from tests.integration.test_listener import market_event
 
@@ -126,3 +128,25 @@ async def test_table_inserts_in_a_tenant_session_are_stamped_and_foreign_rows_re
         async with db.tenant_write(GUILD) as session:
             row = {"name": "Beta Union", "last_seen": seen, "guild_id": GUILD + 1}
             await session.execute(insert(table), [row])
+
+
+async def test_a_busy_writer_keeps_the_sqlite_log_short(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Transactions back to back never find the whole log copied, yet the log is rewound once it
+    is `REWIND_PAGES` long instead of growing until a commit copies all of it."""
+    monkeypatch.setattr(session_module, "CHECKPOINT_EVERY", 0.01)
+    monkeypatch.setattr(session_module, "REWIND_PAGES", 100)
+    wal = Path(sqlite_url.removeprefix("sqlite+aiosqlite:///") + "-wal")
+    db = Database(sqlite_url)
+    try:
+        # One batch per transaction, all in one hold of the write lock: no pause between them.
+        writer = EventWriter(db, max_group_events=1, hold_seconds=60)
+        batches = [writer.store(GUILD, envelopes(batch(n, 1))) for n in range(1000)]
+        results = await asyncio.gather(*batches)
+        log_size = (await asyncio.to_thread(wal.stat)).st_size
+        assert sum(result.accepted for result in results) == await rows(db, models.Event) == 1000
+    finally:
+        await db.dispose()
+    # Not rewound, the log of these transactions grows to about 12,000 pages.
+    assert log_size < 4000 * 4096
