@@ -25,8 +25,8 @@ from discord.ext import commands
 
 from bgs import apikeys
 from bgs import tenants as tenant_service
-from bgs.alerts import IngestAlerts, after_ingest
-from bgs.ingest import IngestResult, merge_results
+from bgs.alerts import IngestAlerts, Pending, after_ingest
+from bgs.ingest import IngestResult
 from cogs import COGS
 from cogs._checks import resolve_tenant
 from cogs._errors import on_tree_error
@@ -74,7 +74,7 @@ class Services:
         self.listener = ListenerServer(self)
         self.alert_subscribers: list[AlertSubscriber] = []
         self._background: set[asyncio.Task[Any]] = set()
-        self._stored_waiting: dict[int, list[IngestResult]] = {}
+        self._pending: dict[int, Pending] = {}
 
     def spawn(self, coro: Awaitable[Any], *, name: str) -> None:
         """Run work in the background; failures are logged, and `close()` waits for it."""
@@ -108,30 +108,33 @@ class Services:
         handled together by the next run, so a busy listener makes one run a second instead of
         one per request (alerts wait at most that second longer).
         """
-        waiting = self._stored_waiting.get(guild_id)
-        if waiting is not None:
-            waiting.append(result)
+        pending = self._pending.get(guild_id)
+        if pending is not None:  # a run is under way: the next one takes these
+            pending.add(result)
             return
-        self._stored_waiting[guild_id] = [result]
-        self.spawn(self._after_ingest_runs(guild_id), name=f"after-ingest-{guild_id}")
+        pending = Pending()
+        pending.add(result)
+        if pending:
+            self._pending[guild_id] = pending
+            self.spawn(self._after_ingest_runs(guild_id), name=f"after-ingest-{guild_id}")
 
     async def _after_ingest_runs(self, guild_id: int) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while results := self._stored_waiting[guild_id]:
-                self._stored_waiting[guild_id] = []
+            while pending := self._pending[guild_id]:
+                self._pending[guild_id] = Pending()
                 started = loop.time()
                 try:
-                    await self._after_ingest(guild_id, merge_results(results))
+                    await self._after_ingest(guild_id, pending)
                 except Exception:
                     log.exception("after-ingest work of guild %s failed", guild_id)
-                if self._stored_waiting[guild_id]:
+                if self._pending[guild_id]:
                     await asyncio.sleep(started + AFTER_INGEST_EVERY - loop.time())
         finally:
-            del self._stored_waiting[guild_id]
+            del self._pending[guild_id]
 
-    async def _after_ingest(self, guild_id: int, result: IngestResult) -> None:
-        alerts = await after_ingest(self.db, guild_id, result)
+    async def _after_ingest(self, guild_id: int, pending: Pending) -> None:
+        alerts = await after_ingest(self.db, guild_id, pending)
         if alerts:
             for subscriber in self.alert_subscribers:
                 await subscriber(guild_id, alerts)

@@ -47,7 +47,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.events import Envelope, as_int, as_name
-from bgs.ingest import IngestResult, StoredEvent, _dialect_insert
+from bgs.ingest import StoredEvent, _dialect_insert
 from db.models import NAME, ConflictState, Event, Guild, ProtectedFaction
 from db.session import Database
 
@@ -258,17 +258,30 @@ def observe(envelope: Envelope) -> Observation | None:
     )
 
 
-def newest_per_system(items: Iterable[Envelope | StoredEvent]) -> dict[str, Observation]:
-    """The newest observation of each system (by event time; later in the batch on a tie)."""
-    newest: dict[str, Observation] = {}
-    for item in items:
-        observation = observe(item.envelope if isinstance(item, StoredEvent) else item)
+class Observations:
+    """The newest observation of each system among the stored events added: by event time, then
+    the event stored last. What the after-ingest step applies to the conflict states."""
+
+    def __init__(self, stored: Iterable[StoredEvent] = ()) -> None:
+        self._newest: dict[str, tuple[datetime, int, Observation]] = {}
+        for item in stored:
+            self.add(item)
+
+    def add(self, stored: StoredEvent) -> None:
+        """Keep the event's observation if it is its system's newest (any other event is
+        ignored)."""
+        observation = observe(stored.envelope)
         if observation is None:
-            continue
-        known = newest.get(observation.system_name)
-        if known is None or observation.timestamp >= known.timestamp:
-            newest[observation.system_name] = observation
-    return newest
+            return
+        known = self._newest.get(observation.system_name)
+        if known is None or (observation.timestamp, stored.id) > known[:2]:
+            self._newest[observation.system_name] = (observation.timestamp, stored.id, observation)
+
+    def newest(self) -> dict[str, Observation]:
+        return {system: observation for system, (*_, observation) in self._newest.items()}
+
+    def __bool__(self) -> bool:
+        return bool(self._newest)
 
 
 # --------------------------------------------------------------------------------------------
@@ -589,13 +602,10 @@ async def watched_factions(session: AsyncSession) -> tuple[str | None, list[str]
 
 
 async def on_events_stored(
-    db: Database, guild_id: int, result: IngestResult
+    db: Database, guild_id: int, observations: Observations
 ) -> list[ConflictChange]:
-    """The after-ingest step: apply a stored batch's jump events to the conflict states."""
-    jumps = [stored for stored in result.stored if stored.envelope.event in JUMP_EVENTS]
-    if not jumps:
-        return []
-    newest = newest_per_system(jumps)
+    """The after-ingest step: apply the stored jump events' observations to the conflict states."""
+    newest = observations.newest()
     if not newest:
         return []
     # Read without holding the write lock (event batches wait for it): every write below is a

@@ -59,17 +59,6 @@ class IngestResult:
     stored: list[StoredEvent] = field(default_factory=list)
 
 
-def merge_results(results: Iterable[IngestResult]) -> IngestResult:
-    """Several batches' results as one (their stored events in storing order)."""
-    merged = IngestResult()
-    for result in results:
-        merged.accepted += result.accepted
-        merged.duplicates += result.duplicates
-        merged.stored.extend(result.stored)
-    merged.stored.sort(key=lambda item: item.id)
-    return merged
-
-
 @dataclass(frozen=True, slots=True)
 class Mentions:
     """The names one event mentions: its system (address, name, coordinates), its factions and

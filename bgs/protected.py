@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bgs.conflicts import ConflictStatus
 from bgs.errors import DomainError
 from bgs.events import CZ_SIZES, Envelope, typed_rows
-from bgs.ingest import IngestResult, StoredEvent, _dialect_insert
+from bgs.ingest import StoredEvent, _dialect_insert
 from bgs.names import CHOICES_LIMIT, _matching, faction_names
 from db import models
 from db.models import (
@@ -749,12 +749,15 @@ async def harm_alert(
     )
 
 
-async def on_events_stored(db: Database, guild_id: int, result: IngestResult) -> list[AlertRef]:
-    """The ingest hook: record the batch's harm; return the alerts to post or edit, in order."""
-    if not any(stored.envelope.event in HARM_EVENTS for stored in result.stored):
+async def on_events_stored(
+    db: Database, guild_id: int, stored: Sequence[StoredEvent]
+) -> list[AlertRef]:
+    """The ingest hook: record the harm of stored events (in the order they were stored);
+    return the alerts to post or edit, in order."""
+    if not any(item.envelope.event in HARM_EVENTS for item in stored):
         return []
     async with db.tenant_write(guild_id) as session:
-        records = await detect_harm(session, result.stored)
+        records = await detect_harm(session, stored)
     refs = (AlertRef(r.protected_faction_id, r.cmdr, r.tickid) for r in records)
     return list(dict.fromkeys(refs))
 

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bgs.alerts import Pending
 from bgs.conflicts import (
     ConflictChange,
     ConflictStatus,
+    Observations,
     Scope,
     Side,
     conflict_digest,
@@ -18,7 +20,7 @@ from bgs.conflicts import (
     on_events_stored,
 )
 from bgs.events import parse_envelope
-from bgs.ingest import IngestResult, store_events
+from bgs.ingest import IngestResult, StoredEvent, store_events
 from db.models import ConflictState, Guild, ProtectedFaction
 from db.session import Database
 
@@ -87,7 +89,8 @@ async def store(db: Database, *events: dict[str, Any]) -> IngestResult:
 
 async def ingest(db: Database, *events: dict[str, Any]) -> list[ConflictChange]:
     """What the listener does: store the batch, then run the after-ingest hook."""
-    return await on_events_stored(db, GUILD, await store(db, *events))
+    stored = (await store(db, *events)).stored
+    return await on_events_stored(db, GUILD, Observations(stored))
 
 
 def brief(changes: list[ConflictChange]) -> list[tuple[str, str, str, int, int, str]]:
@@ -275,14 +278,36 @@ async def test_a_guild_without_a_faction_stores_conflicts_without_alerts(db: Dat
 
 async def test_the_same_batch_applied_twice_at_once_alerts_once(db: Database) -> None:
     await add_guild(db)
-    first = await store(db, jump("Nu", 0, war(OURS, PIRATES)))
+    first = Observations((await store(db, jump("Nu", 0, war(OURS, PIRATES)))).stored)
     created = await asyncio.gather(*(on_events_stored(db, GUILD, first) for _ in range(3)))
-    second = await store(db, jump("Nu", 10, war(OURS, PIRATES, (1, 0))))
+    second = Observations((await store(db, jump("Nu", 10, war(OURS, PIRATES, (1, 0))))).stored)
     scored = await asyncio.gather(*(on_events_stored(db, GUILD, second) for _ in range(3)))
 
     assert sorted(len(changes) for changes in created) == [0, 0, 1]
     assert sorted(len(changes) for changes in scored) == [0, 0, 1]
     assert await states(db) == [("Nu", OURS, PIRATES, "active", 1, 0)]
+
+
+def test_after_ingest_keeps_each_systems_newest_observation_and_the_harm_events_only() -> None:
+    def stored(event_id: int, event: dict[str, Any]) -> IngestResult:
+        return IngestResult(1, 0, [StoredEvent(event_id, parse_envelope(0, event))])
+
+    docked = {**jump("Nu", 0), "event": "Docked"}
+    crime = {**jump("Nu", 0), "event": "CommitCrime", "CrimeType": "murder", "Faction": OURS}
+    pending = Pending()
+    pending.add(stored(1, docked))
+    assert not pending  # nothing the after-ingest work reads
+    # Batches are answered out of storing order: the newest by event time wins, then by id.
+    pending.add(stored(5, jump("Nu", 10, war(OURS, PIRATES, (2, 0)))))
+    pending.add(stored(4, jump("Nu", 10, war(OURS, PIRATES, (1, 0)))))
+    pending.add(stored(3, jump("Nu", 5, war(OURS, PIRATES, (3, 0)))))
+    pending.add(stored(6, jump("Nu", 20, factions=False)))  # says nothing of conflicts
+    pending.add(stored(2, jump("Xi", 0)))
+    pending.add(stored(7, crime))
+    newest = pending.observations.newest()
+    assert sorted(newest) == ["Nu", "Xi"]
+    assert [c.side1.won_days for c in newest["Nu"].conflicts.values()] == [2]
+    assert [item.id for item in pending.harm] == [7]
 
 
 async def test_scopes_show_current_conflicts_with_their_age(db: Database) -> None:

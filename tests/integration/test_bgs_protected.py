@@ -167,7 +167,7 @@ async def store(db: Database, guild: int, *events: dict[str, Any]) -> IngestResu
 
 async def ingest(db: Database, guild: int, *events: dict[str, Any]) -> list[AlertRef]:
     """What the listener does: store the batch, then run the ingest hook."""
-    return await on_events_stored(db, guild, await store(db, guild, *events))
+    return await on_events_stored(db, guild, (await store(db, guild, *events)).stored)
 
 
 async def protect(
@@ -527,7 +527,7 @@ async def test_the_same_event_twice_is_one_harm(db: Database) -> None:
     await protect(db, ADF)
     batch = [crime(ADF), kill_bond(ADF, awarding=PIRATES)]
     first = await store(db, GUILD, *batch)
-    assert len(await on_events_stored(db, GUILD, first)) == 1
+    assert len(await on_events_stored(db, GUILD, first.stored)) == 1
     assert await ingest(db, GUILD, *batch) == []  # the plugin resent it: duplicates
     async with db.tenant_write(GUILD) as session:
         assert await detect_harm(session, first.stored) == []  # the hook ran twice
@@ -545,9 +545,9 @@ async def test_hook_is_cheap_when_nothing_is_protected(db: Database) -> None:
     engine = db.engine().sync_engine
     sa_event.listen(engine, "before_cursor_execute", count)
     try:
-        assert await on_events_stored(db, GUILD, only_jump) == []
+        assert await on_events_stored(db, GUILD, only_jump.stored) == []
         assert statements == []
-        assert await on_events_stored(db, GUILD, result) == []
+        assert await on_events_stored(db, GUILD, result.stored) == []
     finally:
         sa_event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1
