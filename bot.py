@@ -249,14 +249,23 @@ async def _wait_for_stop_signal() -> None:
             loop.remove_signal_handler(signum)
 
 
+def _freeze_startup_heap() -> None:
+    """What start-up made lives as long as the process: keep full garbage collections from
+    scanning it over and over (each scan stalls every request for tens of milliseconds)."""
+    gc.collect()
+    gc.freeze()
+
+
+async def _freeze_when_ready(bot: WardenBot) -> None:
+    await bot.wait_until_ready()  # cogs loaded, commands synced, guilds cached
+    _freeze_startup_heap()
+
+
 async def run_listener_only(settings: Settings, tenants: TenantsFile) -> None:
     services = Services(settings, tenants)
     try:
         await services.start()
-        # What start-up made lives as long as the process: keep full garbage collections from
-        # scanning it over and over (each scan stalls every request for tens of milliseconds).
-        gc.collect()
-        gc.freeze()
+        _freeze_startup_heap()
         log.warning(
             "Discord is off: no DISCORD_TOKEN is set, so only the plugin listener runs "
             "(collecting data). Set DISCORD_TOKEN in the environment or in .env to turn it on."
@@ -275,6 +284,7 @@ async def run_bot(settings: Settings, tenants: TenantsFile, *, force_sync: bool 
     bot = build_bot(settings, tenants, sync_commands=force_sync or None)
     runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
     stopper = asyncio.create_task(_wait_for_stop_signal())
+    freezer = asyncio.create_task(_freeze_when_ready(bot))
     try:
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if runner in done:
@@ -284,6 +294,7 @@ async def run_bot(settings: Settings, tenants: TenantsFile, *, force_sync: bool 
         raise ConfigError("Discord refused DISCORD_TOKEN; check the bot token") from None
     finally:
         stopper.cancel()
+        freezer.cancel()
         await bot.close()
         if not runner.done():
             await asyncio.wait({runner}, timeout=10)

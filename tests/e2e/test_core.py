@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
+import signal
 from pathlib import Path
 
 import discord
@@ -10,7 +14,7 @@ from discord import app_commands
 from sqlalchemy import select
 
 from bgs import tenants
-from bot import COMMAND_HASH_KEY, build_bot
+from bot import COMMAND_HASH_KEY, build_bot, run_bot
 from cogs._posting import post_once
 from db.models import BotState
 from tests.conftest import settings_for
@@ -156,3 +160,24 @@ async def test_posts_for_a_guild_of_another_shard_go_over_rest(squadron: Squadro
     assert posted is not None
     (message,) = squadron.fake.channel_messages(channel)
     assert message.embeds[0]["title"] == "Alert"
+
+
+async def test_a_running_bot_freezes_its_start_up_heap_and_stops_on_a_signal(
+    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path
+) -> None:
+    """`bot.py` with a token: once ready, full garbage collections no longer rescan what start-up
+    made (each rescan stalls every request); SIGTERM then shuts it down."""
+    settings = settings_for(sqlite_url, tmp_path, discord_token=fake.token)
+    gc.unfreeze()
+    running = asyncio.create_task(run_bot(settings, tenants_for(guild)))
+
+    async def frozen() -> bool:
+        return gc.get_freeze_count() > 0
+
+    try:
+        await eventually(frozen)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(running, timeout=10)
+    finally:
+        running.cancel()
+        gc.unfreeze()
