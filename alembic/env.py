@@ -11,8 +11,8 @@ import asyncio
 from sqlalchemy.engine import Connection
 
 from alembic import context
+from db.database import create_engine
 from db.models import Base
-from db.session import create_engine
 
 config = context.config
 target_metadata = Base.metadata

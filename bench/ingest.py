@@ -566,7 +566,7 @@ class StoredCount:
     """Counts the key's guild's rows in `events` through an unscoped session."""
 
     def __init__(self, database_url: str, key: str) -> None:
-        from db.session import Database  # the project's code, only when a check is asked for
+        from db.database import Database  # the project's code, only when a check is asked for
 
         self.db = Database(database_url)
         self.key = key

@@ -34,8 +34,8 @@ from bgs import objectives as obj
 from bgs.events import parse_envelope, typed_rows
 from bgs.ingest import upsert_factions, upsert_systems
 from db import models
+from db.database import Database
 from db.migrate import upgrade
-from db.session import Database
 
 GUILD, NOISE_GUILD = 1, 2
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)

@@ -43,8 +43,8 @@ from bgs import summaries
 from bgs.events import parse_envelope, typed_rows
 from bgs.periods import Period, resolve_period
 from db import models
+from db.database import Database, create_engine
 from db.migrate import upgrade
-from db.session import Database, create_engine
 
 log = logging.getLogger("bench.queries")
 
@@ -553,10 +553,16 @@ async def load_reference_rows(connection: AsyncConnection, setup: Setup) -> None
 Query = Callable[[AsyncSession, Period], Awaitable[Any]]
 
 
+async def top5(session: AsyncSession, period: Period) -> Any:
+    """What `/top5` reads: the leaderboard and the best influence by faction."""
+    rows = await summaries.leaderboard(session, period, GUILD_FACTION)
+    return rows, await summaries.influence_by_faction(session, period, limit=5)
+
+
 def queries(tick_time: datetime) -> dict[str, Query]:
     return {
         "leaderboard": lambda s, p: summaries.leaderboard(s, p, GUILD_FACTION),
-        "top5": lambda s, p: summaries.top5(s, p, GUILD_FACTION),
+        "top5": top5,
         "influence_by_faction": summaries.influence_by_faction,
         "space_czs": summaries.space_czs,
         "ground_czs": summaries.ground_czs,

@@ -31,9 +31,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from bgs.ingest import _dialect_insert
+from db.bulk import dialect_insert, dialect_name
+from db.database import Database
 from db.models import PostLedger
-from db.session import Database
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,12 @@ async def claim(
     now = now or datetime.now(UTC)
     async with db.tenant_write(guild_id) as session:
         table = PostLedger.__table__.c
-        statement = _dialect_insert(session, PostLedger)
-        statement = statement.on_conflict_do_update(
+        insert = dialect_insert(dialect_name(session), PostLedger)
+        statement = insert.on_conflict_do_update(
             index_elements=["guild_id", "kind", "key"],
             set_={
-                "claimed_at": statement.excluded.claimed_at,
-                "channel_id": statement.excluded.channel_id,
+                "claimed_at": insert.excluded.claimed_at,
+                "channel_id": insert.excluded.channel_id,
             },
             where=table.posted_at.is_(None) & (table.claimed_at < now - stale_after),
         ).returning(PostLedger.id)

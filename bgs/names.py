@@ -11,7 +11,7 @@ from db.models import Cmdr, KnownFaction, KnownSystem
 CHOICES_LIMIT = 25  # Discord shows at most 25 autocomplete choices
 
 
-async def _matching(
+async def matching_names(
     session: AsyncSession,
     name: InstrumentedAttribute[str],
     last_seen: InstrumentedAttribute[object],
@@ -32,14 +32,14 @@ async def _matching(
 async def faction_names(
     session: AsyncSession, fragment: str, limit: int = CHOICES_LIMIT
 ) -> list[str]:
-    return await _matching(session, KnownFaction.name, KnownFaction.last_seen, fragment, limit)
+    return await matching_names(session, KnownFaction.name, KnownFaction.last_seen, fragment, limit)
 
 
 async def system_names(
     session: AsyncSession, fragment: str, limit: int = CHOICES_LIMIT
 ) -> list[str]:
-    return await _matching(session, KnownSystem.name, KnownSystem.last_seen, fragment, limit)
+    return await matching_names(session, KnownSystem.name, KnownSystem.last_seen, fragment, limit)
 
 
 async def cmdr_names(session: AsyncSession, fragment: str, limit: int = CHOICES_LIMIT) -> list[str]:
-    return await _matching(session, Cmdr.name, Cmdr.last_seen, fragment, limit)
+    return await matching_names(session, Cmdr.name, Cmdr.last_seen, fragment, limit)

@@ -87,11 +87,6 @@ class Period:
         """Rows are selected by tick id, not by time."""
         return self.code in TICK_CODES
 
-    @property
-    def is_empty(self) -> bool:
-        """A tick period whose tick is not known: nothing can match it."""
-        return self.by_tick and self.tick is None
-
 
 def normalize_code(code: str | None) -> str:
     """The period code, lower-cased; `None` or blank means the default (`ct`)."""

@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from bgs import apikeys
 from bgs.errors import DomainError
-from db.models import Guild, GuildNotice, OfficerRole
-from db.session import Database
+from db.database import Database
+from db.models import NAME, OfficerRole, Tenant, TenantNotice
 from settings import ChannelKind, TenantConfig, TenantsFile
 
 log = logging.getLogger(__name__)
@@ -27,29 +27,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def get_guild(session: AsyncSession) -> Guild | None:
+async def get_tenant(session: AsyncSession) -> Tenant | None:
     """The tenant's guild row with its officer roles (the session is scoped to the guild)."""
-    statement = select(Guild).options(selectinload(Guild.officer_roles))
+    statement = select(Tenant).options(selectinload(Tenant.officer_roles))
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-def channel_of(guild: Guild, kind: ChannelKind) -> int | None:
-    value: int | None = getattr(guild, CHANNEL_COLUMNS[kind])
+def channel_of(tenant: Tenant, kind: ChannelKind) -> int | None:
+    value: int | None = getattr(tenant, CHANNEL_COLUMNS[kind])
     return value
 
 
-def set_channel(guild: Guild, kind: ChannelKind, channel_id: int | None) -> None:
-    setattr(guild, CHANNEL_COLUMNS[kind], channel_id)
+def set_channel(tenant: Tenant, kind: ChannelKind, channel_id: int | None) -> None:
+    setattr(tenant, CHANNEL_COLUMNS[kind], channel_id)
 
 
-def officer_role_ids(guild: Guild) -> list[int]:
-    return [role.role_id for role in guild.officer_roles]
+def officer_role_ids(tenant: Tenant) -> list[int]:
+    return [role.role_id for role in tenant.officer_roles]
 
 
-async def _apply(session: AsyncSession, tenant: TenantConfig, now: datetime) -> Guild:
-    guild = await get_guild(session)
+async def _apply(session: AsyncSession, tenant: TenantConfig, now: datetime) -> Tenant:
+    guild = await get_tenant(session)
     if guild is None:
-        guild = Guild(name=tenant.name, source=SOURCE_FILE, registered_at=now)
+        guild = Tenant(name=tenant.name, source=SOURCE_FILE, registered_at=now)
         session.add(guild)
     guild.name = tenant.name
     guild.source = SOURCE_FILE
@@ -79,12 +79,12 @@ async def provision(db: Database, tenants: TenantsFile) -> None:
         log.info("tenant %r (guild %s) configured from tenants.json", tenant.name, tenant.guild_id)
 
 
-async def register(db: Database, guild_id: int, name: str) -> Guild:
+async def register(db: Database, guild_id: int, name: str) -> Tenant:
     """Register a guild the bot joined (open registration), or mark it present again."""
     async with db.tenant_write(guild_id) as session:
-        guild = await get_guild(session)
+        guild = await get_tenant(session)
         if guild is None:
-            guild = Guild(name=name, source=SOURCE_DISCORD, registered_at=utcnow())
+            guild = Tenant(name=name, source=SOURCE_DISCORD, registered_at=utcnow())
             session.add(guild)
             log.info("guild %s (%s) registered with default settings", guild_id, name)
         guild.left_at = None
@@ -109,23 +109,67 @@ def parse_hours(text: str) -> str:
     return ",".join(str(hour) for hour in hours)
 
 
-def digest_hours(guild: Guild) -> list[int]:
-    return [int(hour) for hour in guild.conflict_digest_hours.split(",") if hour]
+def set_faction(tenant: Tenant, name: str) -> str:
+    """Set the squadron's faction (trimmed, 1 to 128 characters); returns the name set."""
+    name = name.strip()
+    if not name or len(name) > NAME:
+        raise SettingsError(f"Give the faction's in-game name (1 to {NAME} characters).")
+    tenant.faction = name
+    return name
+
+
+def add_officer_role(tenant: Tenant, role_id: int) -> None:
+    if role_id in officer_role_ids(tenant):
+        raise SettingsError(f"<@&{role_id}> is already an officer role.")
+    tenant.officer_roles.append(OfficerRole(role_id=role_id))
+
+
+def remove_officer_role(tenant: Tenant, role_id: int) -> None:
+    if role_id not in officer_role_ids(tenant):
+        raise SettingsError(f"<@&{role_id}> is not an officer role; nothing was changed.")
+    tenant.officer_roles[:] = [r for r in tenant.officer_roles if r.role_id != role_id]
+
+
+def set_schedule(
+    tenant: Tenant,
+    *,
+    post_tick_delay: int | None = None,
+    daily_summary: bool | None = None,
+    cz_summaries: bool | None = None,
+    conflict_digest: bool | None = None,
+    digest_hours: str | None = None,
+) -> None:
+    """Change the given schedule settings (None leaves one as it is); hours are checked first."""
+    hours = parse_hours(digest_hours) if digest_hours is not None else None
+    if post_tick_delay is not None:
+        tenant.post_tick_delay_minutes = post_tick_delay
+    if daily_summary is not None:
+        tenant.daily_summary = daily_summary
+    if cz_summaries is not None:
+        tenant.cz_summaries = cz_summaries
+    if conflict_digest is not None:
+        tenant.conflict_digest = conflict_digest
+    if hours is not None:
+        tenant.conflict_digest_hours = hours
+
+
+def digest_hours(tenant: Tenant) -> list[int]:
+    return [int(hour) for hour in tenant.conflict_digest_hours.split(",") if hour]
 
 
 async def add_notice(session: AsyncSession, text: str) -> None:
-    session.add(GuildNotice(created_at=utcnow(), text=text[:500]))
+    session.add(TenantNotice(created_at=utcnow(), text=text[:500]))
     await session.flush()
 
 
-async def recent_notices(session: AsyncSession, limit: int = 5) -> list[GuildNotice]:
-    statement = select(GuildNotice).order_by(GuildNotice.created_at.desc()).limit(limit)
+async def recent_notices(session: AsyncSession, limit: int = 5) -> list[TenantNotice]:
+    statement = select(TenantNotice).order_by(TenantNotice.created_at.desc()).limit(limit)
     return list((await session.execute(statement)).scalars())
 
 
 async def drop_channel(session: AsyncSession, channel_id: int, name: str) -> list[ChannelKind]:
     """Forget a deleted channel in every setting that used it, leaving a notice for /status."""
-    guild = await get_guild(session)
+    guild = await get_tenant(session)
     dropped = (
         [] if guild is None else [k for k in ChannelKind if channel_of(guild, k) == channel_id]
     )
@@ -139,7 +183,7 @@ async def drop_channel(session: AsyncSession, channel_id: int, name: str) -> lis
 
 async def drop_role(session: AsyncSession, role_id: int, name: str) -> bool:
     """Forget a deleted officer role, leaving a notice for /status."""
-    guild = await get_guild(session)
+    guild = await get_tenant(session)
     if guild is None or role_id not in officer_role_ids(guild):
         return False
     guild.officer_roles[:] = [r for r in guild.officer_roles if r.role_id != role_id]
@@ -150,6 +194,6 @@ async def drop_role(session: AsyncSession, role_id: int, name: str) -> bool:
 async def mark_left(db: Database, guild_id: int) -> None:
     """The bot left or was removed: keep every row, remember when."""
     async with db.tenant_write(guild_id) as session:
-        guild = await get_guild(session)
+        guild = await get_tenant(session)
         if guild is not None:
             guild.left_at = utcnow()

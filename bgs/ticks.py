@@ -1,4 +1,5 @@
-"""The galaxy tick: polling the tick sources, sanity checks, storing each tick once.
+"""The galaxy tick: what the sources say, sanity checks, storing each tick once (the HTTP polling
+is `feeds.ticks`).
 
 Sources (ecosystem.md §7):
 
@@ -26,20 +27,17 @@ A manual tick (`/tick set time`) goes through the same checks and is stored with
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.events import parse_instant
-from bgs.ingest import _dialect_insert
+from db.bulk import dialect_insert, dialect_name
+from db.database import Database
 from db.models import GalaxyTick
-from db.session import Database
-from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -184,195 +182,70 @@ def check_candidate(
     return None
 
 
-class TickMonitor:
-    """Polls the tick sources through one shared aiohttp session and stores new ticks.
+async def store_tick(
+    db: Database,
+    candidate: datetime,
+    source: str,
+    now: datetime,
+    errors: dict[str, str],
+    *,
+    duplicate_window: timedelta = DUPLICATE_WINDOW,
+) -> PollResult:
+    """Store `candidate` if it passes the checks.
 
-    Failures of a source are logged with its name: a warning when it starts failing, debug
-    lines while it keeps failing, an info line when it answers again. A stale primary and the
-    watchdog likewise warn once per episode, not at every poll.
+    The checks run first on the last stored tick to give the reason; the insert then
+    repeats them atomically (insert only if no stored tick is later than `candidate` minus
+    the duplicate window; `ON CONFLICT (tick_time) DO NOTHING`), so a concurrent poller
+    that stored the same tick first makes this one store nothing.
     """
-
-    def __init__(
-        self,
-        db: Database,
-        http: aiohttp.ClientSession,
-        settings: Settings,
-        *,
-        duplicate_window: timedelta = DUPLICATE_WINDOW,
-    ) -> None:
-        self.db = db
-        self.http = http
-        self.primary_url = settings.tick_primary_url
-        self.fallback_url = settings.tick_fallback_url
-        self.timeout = aiohttp.ClientTimeout(total=settings.tick_http_timeout)
-        self.duplicate_window = duplicate_window
-        self._failing: dict[str, str] = {}
-        self._stale_tick: datetime | None = None
-        self._overdue = False
-
-    async def _get_json(self, url: str) -> object:
-        try:
-            async with self.http.get(url, timeout=self.timeout) as response:
-                if response.status != 200:
-                    raise TickSourceError(f"HTTP {response.status}")
-                body = bytearray()
-                async for chunk in response.content.iter_any():
-                    body += chunk
-                    if len(body) > MAX_BODY:
-                        raise TickSourceError(f"answer longer than {MAX_BODY} bytes")
-        except TimeoutError as exc:
-            raise TickSourceError(f"no answer within {self.timeout.total:g} s") from exc
-        except aiohttp.ClientError as exc:
-            raise TickSourceError(f"{type(exc).__name__}: {exc}") from exc
-        try:
-            result: object = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise TickSourceError(f"not JSON: {bytes(body[:80])!r}") from exc
-        return result
-
-    async def _fetch(self, name: str, url: str, now: datetime) -> datetime:
-        """One source's tick; TickSourceError when it fails or reports a future time."""
-        try:
-            payload = await self._get_json(url)
-            instant = parse_primary(payload) if name == PRIMARY else parse_fallback(payload)
-            if in_future(instant, now):
-                raise TickSourceError(f"tick {instant.isoformat()} is in the future")
-        except TickSourceError as exc:
-            reason = str(exc)
-            if name not in self._failing:
-                log.warning("tick source %s (%s) failed: %s", name, url, reason)
+    async with db.unscoped() as session:
+        previous = await latest_tick(session)
+    rejected = check_candidate(candidate, previous, now, duplicate_window)
+    latest = previous
+    if rejected is None:
+        async with db.unscoped_write() as session:
+            if await _insert(session, candidate, source, now, duplicate_window):
+                latest = TickRecord(candidate, source, now)
             else:
-                log.debug("tick source %s (%s) still failing: %s", name, url, reason)
-            self._failing[name] = reason
-            raise
-        if self._failing.pop(name, None) is not None:
-            log.info("tick source %s (%s) answers again", name, url)
-        return instant
-
-    async def _candidate(
-        self, now: datetime, errors: dict[str, str]
-    ) -> tuple[datetime, str] | None:
-        primary: datetime | None = None
-        try:
-            primary = await self._fetch(PRIMARY, self.primary_url, now)
-        except TickSourceError as exc:
-            errors[PRIMARY] = str(exc)
-        if primary is not None and now - primary <= STALE_AFTER:
-            self._stale_tick = None
-            return primary, PRIMARY
-        if primary is not None:
-            log.log(
-                logging.DEBUG if primary == self._stale_tick else logging.WARNING,
-                "tick source %s is stale (tick %s is older than %s); asking %s",
-                PRIMARY,
-                primary.isoformat(),
-                STALE_AFTER,
-                FALLBACK,
-            )
-            self._stale_tick = primary
-        try:
-            fallback = await self._fetch(FALLBACK, self.fallback_url, now)
-        except TickSourceError as exc:
-            errors[FALLBACK] = str(exc)
-            return None if primary is None else (primary, PRIMARY)
-        if primary is not None and primary >= fallback:
-            return primary, PRIMARY
-        return fallback, FALLBACK
-
-    async def poll(self, now: datetime | None = None) -> PollResult:
-        """Ask the sources and store the tick when it is new (see the module docstring)."""
-        now = now or datetime.now(UTC)
-        errors: dict[str, str] = {}
-        found = await self._candidate(now, errors)
-        if found is None:
-            async with self.db.unscoped() as session:
+                rejected = "another poller stored a tick first"
                 latest = await latest_tick(session)
-            result = PollResult(
-                new=False,
-                latest=latest,
-                previous=latest,
-                source_errors=errors,
-                overdue=tick_overdue(latest, now),
-            )
-        else:
-            result = await self._store(found[0], found[1], now, errors)
-        if result.overdue and not self._overdue:
-            last = "never" if result.latest is None else result.latest.tick_time.isoformat()
-            log.warning(
-                "tick watchdog: no galaxy tick for over %s (last %s; failing sources: %s)",
-                OVERDUE_AFTER,
-                last,
-                ", ".join(sorted(errors)) or "none",
-            )
-        elif self._overdue and not result.overdue:
-            log.info("tick watchdog: ticks are arriving again")
-        self._overdue = result.overdue
-        return result
+    if rejected is None:
+        log.info("new galaxy tick %s (source %s)", candidate.isoformat(), source)
+    else:
+        log.debug("tick %s from %s not stored: %s", candidate.isoformat(), source, rejected)
+    return PollResult(
+        new=rejected is None,
+        latest=latest,
+        previous=previous,
+        candidate=candidate,
+        source=source,
+        rejected=rejected,
+        source_errors=errors,
+        overdue=tick_overdue(latest, now),
+    )
 
-    async def set_manual(self, tick_time: datetime, now: datetime | None = None) -> PollResult:
-        """Record a tick given by an officer; same checks as a polled tick."""
-        if tick_time.tzinfo is None:
-            raise ValueError("a manual tick time must be timezone-aware")
-        result = await self._store(tick_time.astimezone(UTC), MANUAL, now or datetime.now(UTC), {})
-        if result.rejected is not None:
-            log.info("manual tick %s refused: %s", tick_time.isoformat(), result.rejected)
-        return result
 
-    async def _store(
-        self, candidate: datetime, source: str, now: datetime, errors: dict[str, str]
-    ) -> PollResult:
-        """Store `candidate` if it passes the checks.
-
-        The checks run first on the last stored tick to give the reason; the insert then
-        repeats them atomically (insert only if no stored tick is later than `candidate` minus
-        the duplicate window; `ON CONFLICT (tick_time) DO NOTHING`), so a concurrent poller
-        that stored the same tick first makes this one store nothing.
-        """
-        async with self.db.unscoped() as session:
-            previous = await latest_tick(session)
-        rejected = check_candidate(candidate, previous, now, self.duplicate_window)
-        latest = previous
-        if rejected is None:
-            async with self.db.unscoped_write() as session:
-                if await self._insert(session, candidate, source, now):
-                    latest = TickRecord(candidate, source, now)
-                else:
-                    rejected = "another poller stored a tick first"
-                    latest = await latest_tick(session)
-        if rejected is None:
-            log.info("new galaxy tick %s (source %s)", candidate.isoformat(), source)
-        else:
-            log.debug("tick %s from %s not stored: %s", candidate.isoformat(), source, rejected)
-        return PollResult(
-            new=rejected is None,
-            latest=latest,
-            previous=previous,
-            candidate=candidate,
-            source=source,
-            rejected=rejected,
-            source_errors=errors,
-            overdue=tick_overdue(latest, now),
-        )
-
-    async def _insert(
-        self, session: AsyncSession, candidate: datetime, source: str, now: datetime
-    ) -> bool:
-        """One statement: the conditional insert; True when this call stored the tick."""
-        instant = GalaxyTick.tick_time.type
-        close_or_later = (
-            select(GalaxyTick.id)
-            .where(GalaxyTick.tick_time > candidate - self.duplicate_window)
-            .exists()
-        )
-        values = select(
-            literal(candidate, instant),
-            literal(source, GalaxyTick.source.type),
-            literal(now, instant),
-        ).where(~close_or_later)
-        statement = (
-            _dialect_insert(session, GalaxyTick)
-            .from_select(["tick_time", "source", "seen_at"], values)
-            .on_conflict_do_nothing(index_elements=["tick_time"])
-            .returning(GalaxyTick.id)
-        )
-        return (await session.execute(statement)).scalar_one_or_none() is not None
+async def _insert(
+    session: AsyncSession,
+    candidate: datetime,
+    source: str,
+    now: datetime,
+    duplicate_window: timedelta,
+) -> bool:
+    """One statement: the conditional insert; True when this call stored the tick."""
+    instant = GalaxyTick.tick_time.type
+    close_or_later = (
+        select(GalaxyTick.id).where(GalaxyTick.tick_time > candidate - duplicate_window).exists()
+    )
+    values = select(
+        literal(candidate, instant),
+        literal(source, GalaxyTick.source.type),
+        literal(now, instant),
+    ).where(~close_or_later)
+    statement = (
+        dialect_insert(dialect_name(session), GalaxyTick)
+        .from_select(["tick_time", "source", "seen_at"], values)
+        .on_conflict_do_nothing(index_elements=["tick_time"])
+        .returning(GalaxyTick.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None

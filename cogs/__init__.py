@@ -1,4 +1,9 @@
-"""Discord face: one cog per feature. The bot loads exactly the extensions listed here."""
+"""Discord face: one cog per feature. The bot loads exactly the extensions in COGS and sets up its
+command tree with what this package exports; everything else in `cogs/_*` is the cogs' own."""
+
+from cogs._bot import Warden
+from cogs._checks import hide_officer_commands, resolve_tenant
+from cogs._errors import on_tree_error
 
 COGS = (
     "cogs.admin",
@@ -9,3 +14,5 @@ COGS = (
     "cogs.activity",
     "cogs.objectives",
 )
+
+__all__ = ["COGS", "Warden", "hide_officer_commands", "on_tree_error", "resolve_tenant"]

@@ -1,81 +1,113 @@
 """Who may do what, declared in one place.
 
-Every command runs in a configured guild (the tree's interaction check resolves the tenant).
-Officer commands need Manage Server or one of the guild's officer roles: `officer_only()` adds
-the runtime check, and on a top-level command `officer_command()` also declares
-`default_permissions(manage_guild=True)` so Discord hides it from members. Discord gates only
-whole top-level commands, so subcommands of mixed groups rely on the runtime check alone.
+Every command runs in a configured guild: the tree's interaction check (`resolve_tenant`) loads
+the tenant, or registers it when registration is open. Officer commands need Manage Server or one
+of the guild's officer roles. A command or group is marked officer-only by `officer_only` (data
+on the command: `extras`), and that one mark is read three times: by the interaction check,
+which refuses members; by `/help`, which lists the command under officers; and before the
+commands are published, by `hide_officer_commands`, which gives every top-level command that is
+officer-only throughout `default_permissions(manage_guild=True)`, so Discord hides it from
+members. Discord gates only whole top-level commands, so officer subcommands of groups members
+also use stay visible and are refused at run time.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import discord
 from discord import app_commands
 
 from bgs import tenants
+from cogs._bot import Warden
 from cogs._errors import NotConfigured, NotOfficer
-from db.models import Guild
-
-if TYPE_CHECKING:
-    from bot import WardenBot
-
-T = TypeVar("T")
+from db.models import Tenant
 
 log = logging.getLogger(__name__)
 
 TENANT = "tenant"
+OFFICER = "officer"  # the extras key of an officer-only command or group
+
+AnyCommand = app_commands.Command[Any, ..., Any] | app_commands.Group
+C = TypeVar("C", bound=AnyCommand)
 
 
-def warden(interaction: discord.Interaction) -> WardenBot:
+def warden(interaction: discord.Interaction) -> Warden:
     """The bot that received the interaction, typed."""
-    return cast("WardenBot", interaction.client)
+    return cast(Warden, interaction.client)
+
+
+def officer_only(command: C) -> C:
+    """Mark a command or a whole group as officers' (put it above the command's decorator)."""
+    command.extras[OFFICER] = True
+    return command
+
+
+def is_officer_command(command: AnyCommand | app_commands.ContextMenu | None) -> bool:
+    """Whether a command, or a group it belongs to, is marked officer-only."""
+    while command is not None:
+        if command.extras.get(OFFICER):
+            return True
+        command = command.parent if not isinstance(command, app_commands.ContextMenu) else None
+    return False
+
+
+def hide_officer_commands(tree: app_commands.CommandTree[Any]) -> None:
+    """Let Discord hide from members every top-level command that is officer-only throughout."""
+    for command in tree.get_commands():
+        if isinstance(command, app_commands.ContextMenu):
+            continue
+        leaves = (
+            [c for c in command.walk_commands() if isinstance(c, app_commands.Command)]
+            if isinstance(command, app_commands.Group)
+            else [command]
+        )
+        if leaves and all(is_officer_command(leaf) for leaf in leaves):
+            command.default_permissions = discord.Permissions(manage_guild=True)
 
 
 async def resolve_tenant(interaction: discord.Interaction) -> bool:
-    """The tree's interaction check: load (or, when open, register) the guild's tenant row."""
+    """The tree's interaction check: load (or, when open, register) the guild's tenant, then
+    refuse officer commands to members."""
     if interaction.guild_id is None:
         raise NotConfigured("BGS Warden's commands work inside a server, not in direct messages.")
     bot = warden(interaction)
     db = bot.services.db
     async with db.tenant(interaction.guild_id) as session:
-        guild = await tenants.get_guild(session)
-    if guild is None or guild.left_at is not None:
+        tenant = await tenants.get_tenant(session)
+    if tenant is None or tenant.left_at is not None:
         if not bot.services.tenants.open_registration:
             raise NotConfigured(
                 "This server is not configured for BGS Warden. Ask the bot's operator to add "
                 f"server id `{interaction.guild_id}` to tenants.json (or to open registration)."
             )
         name = interaction.guild.name if interaction.guild else str(interaction.guild_id)
-        guild = await tenants.register(db, interaction.guild_id, name)
-    interaction.extras[TENANT] = guild
+        tenant = await tenants.register(db, interaction.guild_id, name)
+    interaction.extras[TENANT] = tenant
+    if (
+        interaction.type is discord.InteractionType.application_command
+        and is_officer_command(interaction.command)
+        and not is_officer(interaction, tenant)
+    ):
+        roles = ", ".join(f"<@&{role_id}>" for role_id in tenants.officer_role_ids(tenant))
+        needed = f"Manage Server or one of these roles: {roles}" if roles else "Manage Server"
+        raise NotOfficer(f"This command is for officers: you need {needed}.")
     return True
 
 
-def tenant_of(interaction: discord.Interaction) -> Guild:
-    """The guild row the interaction check loaded."""
-    guild: Guild = interaction.extras[TENANT]
-    return guild
+def tenant_of(interaction: discord.Interaction) -> Tenant:
+    """The tenant the interaction check loaded."""
+    tenant: Tenant = interaction.extras[TENANT]
+    return tenant
 
 
-def is_officer(interaction: discord.Interaction, guild: Guild) -> bool:
+def is_officer(interaction: discord.Interaction, tenant: Tenant) -> bool:
     if interaction.permissions.manage_guild:
         return True
     member = interaction.user
     role_ids = {role.id for role in member.roles} if isinstance(member, discord.Member) else set()
-    return bool(role_ids & set(tenants.officer_role_ids(guild)))
-
-
-async def _require_officer(interaction: discord.Interaction) -> bool:
-    guild = tenant_of(interaction)
-    if is_officer(interaction, guild):
-        return True
-    roles = ", ".join(f"<@&{role_id}>" for role_id in tenants.officer_role_ids(guild))
-    needed = f"Manage Server or one of these roles: {roles}" if roles else "Manage Server"
-    raise NotOfficer(f"This command is for officers: you need {needed}.")
+    return bool(role_ids & set(tenants.officer_role_ids(tenant)))
 
 
 def audit(interaction: discord.Interaction, what: str) -> None:
@@ -83,19 +115,3 @@ def audit(interaction: discord.Interaction, what: str) -> None:
     log.info(
         "guild %s: %s (%s) %s", interaction.guild_id, interaction.user, interaction.user.id, what
     )
-
-
-def officer_only() -> Callable[[T], T]:
-    """The runtime officer check (for subcommands of groups that members also use)."""
-    return app_commands.check(_require_officer)
-
-
-def officer_command() -> Callable[[T], T]:
-    """A top-level officer command: hidden from members by Discord and checked at run time."""
-    check = app_commands.check(_require_officer)
-    hide = app_commands.default_permissions(manage_guild=True)
-
-    def decorate(command: Any) -> Any:
-        return hide(check(command))
-
-    return decorate

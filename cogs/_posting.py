@@ -8,15 +8,12 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import discord
 
 from bgs import ledger
+from cogs._bot import Warden
 from cogs._ui import channel_messages
-
-if TYPE_CHECKING:
-    from bot import WardenBot
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +27,7 @@ _edit_locks: weakref.WeakValueDictionary[tuple[int, str, str], asyncio.Lock] = (
 Postable = discord.TextChannel | discord.Thread | discord.PartialMessageable
 
 
-def _channel(bot: WardenBot, guild_id: int, channel_id: int) -> Postable | None:
+def _channel(bot: Warden, guild_id: int, channel_id: int) -> Postable | None:
     """Where to post: the cached channel when this process holds the guild's shard (None when the
     channel was deleted); otherwise the channel by id over REST, because the listener that stored
     the events may run in a process of another shard."""
@@ -41,7 +38,7 @@ def _channel(bot: WardenBot, guild_id: int, channel_id: int) -> Postable | None:
 
 
 async def post_once(
-    bot: WardenBot,
+    bot: Warden,
     guild_id: int,
     kind: str,
     key: str,
@@ -87,7 +84,7 @@ async def post_once(
 
 
 async def post_or_edit(
-    bot: WardenBot,
+    bot: Warden,
     guild_id: int,
     kind: str,
     key: str,

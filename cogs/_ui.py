@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import discord
 
@@ -39,6 +39,18 @@ def ts(instant: datetime, style: str = "f") -> str:
 def when(instant: datetime) -> str:
     """Absolute and relative, e.g. '<t:…:f> (<t:…:R>)'."""
     return f"{ts(instant)} ({ts(instant, 'R')})"
+
+
+def age_text(age: timedelta) -> str:
+    """'2 d 3 h', '3 h 12 min', '4 min' (negative ages, from clock skew, count as 0)."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
 
 
 def number(value: float) -> str:

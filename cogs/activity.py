@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import discord
 from discord import app_commands
@@ -33,14 +33,10 @@ from bgs.summaries import (
     METRIC_KEYS,
     METRICS,
     ActivityCounts,
-    CmdrMetrics,
     FactionActivity,
     GroundCZ,
-    Metric,
     SpaceCZ,
-    SystemData,
     UnknownMetricError,
-    UnvisitedSystem,
     activity_by_cmdr,
     activity_summary,
     faction_activity_by_tick,
@@ -53,28 +49,31 @@ from bgs.summaries import (
     systems_worked,
 )
 from bgs.ticks import latest_tick
+from cogs._activity_views import (
+    leaderboard_entry,
+    marked_systems,
+    only,
+    result_reply,
+    system_entry,
+    unvisited_entry,
+)
 from cogs._autocomplete import name_choices
+from cogs._bot import Warden
 from cogs._charts import MAX_BARS, chart_file, faction_ticks_png, leaderboard_png
 from cogs._checks import tenant_of, warden
 from cogs._errors import UserError
+from cogs._harm import harm_marks
 from cogs._render import (
     ALL_SECTIONS,
     TOP,
     cz_by_system,
     cz_lines,
-    marked,
     metric_figures,
     ranked_contributors,
     section_lines,
-    system_lines,
     top_sections,
 )
-from cogs._ui import Reply, embed, number, pages, send, ts, when
-from cogs.protected import harm_marks
-from cogs.ticks import age_text
-
-if TYPE_CHECKING:
-    from bot import WardenBot
+from cogs._ui import send, when
 
 log = logging.getLogger(__name__)
 
@@ -86,125 +85,7 @@ METRIC_CHOICES: Final = [
     app_commands.Choice(name=metric.label, value=metric.key) for metric in METRICS
 ]
 METRIC_BY_KEY: Final = {metric.key: metric for metric in METRICS}
-# The next wider period to suggest when one is empty; `all` is always suggested too.
-WIDER: Final = {
-    "ct": "cw",
-    "lt": "cw",
-    "cd": "cw",
-    "ld": "cw",
-    "cw": "cm",
-    "lw": "cm",
-    "cm": "y",
-    "lm": "y",
-    "2m": "y",
-    "y": "all",
-}
 PERIOD_HELP: Final = "Which period (default: the current tick)"
-
-
-# --------------------------------------------------------------------------------------------
-# Layout
-# --------------------------------------------------------------------------------------------
-
-
-def period_line(period: Period) -> str:
-    """'**Period:** Current tick · Tick zoy-… from 2026-11-26 11:00 UTC (ongoing)'."""
-    bounds = period.description
-    if not bounds.startswith(period.label):
-        bounds = f"{period.label} · {bounds}"
-    return f"**Period:** {bounds}"
-
-
-def empty_text(nothing: str, period: Period) -> str:
-    """What an empty result says: what was not found, and a wider period to try."""
-    wider = WIDER.get(period.code)
-    if wider is None:
-        return f"{nothing} Members' BGS-Tally has not sent any such data yet."
-    options = [wider] if wider == "all" else [wider, "all"]
-    suggestion = " or ".join(f"**{LABELS[code]}** (`{code}`)" for code in options)
-    return f"{nothing} Try a wider period: {suggestion}."
-
-
-def result_reply(
-    title: str,
-    period: Period,
-    lines: Sequence[str],
-    *,
-    nothing: str,
-    header: Sequence[str] = (),
-    footer: str | None = None,
-    files: Sequence[discord.File] = (),
-) -> Reply:
-    """The period (and `header`) on every page above `lines`; or, without lines, `nothing`
-    and a wider period to try (a chart may still come: it has its own span)."""
-    top = "\n".join([period_line(period), *header])
-    if not lines:
-        embeds = [embed(title, f"{top}\n\n{empty_text(nothing, period)}", footer=footer)]
-    else:
-        embeds = pages(title, lines, header=top + "\n", footer=footer)
-    return Reply(embeds, files=list(files))
-
-
-def metric_value(metric: Metric, value: int) -> str:
-    """A ranked value, exact: '1,500,000 Cr', '+3 INF', '12'."""
-    if metric.unit == "INF":
-        return f"{value:+,} INF"
-    return f"{number(value)} {metric.unit}".rstrip()
-
-
-def leaderboard_entry(place: int, row: CmdrMetrics, metric: Metric) -> str:
-    rank = f" ({row.squadron_rank})" if row.squadron_rank else ""
-    return "\n".join(
-        [
-            f"**{place}. {row.cmdr}**{rank} — {metric_value(metric, row.value(metric.key))}",
-            metric_figures(row),
-        ]
-    )
-
-
-def system_entry(data: SystemData) -> str:
-    """'• **Alpha** — 25 events · newest <t:…:R> · ⚠️ 1 d 2 h before the tick'."""
-    parts = [
-        f"• **{data.system}** — {number(data.events)} event{'' if data.events == 1 else 's'}",
-        f"newest {ts(data.newest, 'R')}",
-    ]
-    age = data.age_at_tick
-    if age is not None:
-        parts.append("✅ since the tick" if data.fresh else f"⚠️ {age_text(age)} before the tick")
-    return " · ".join(parts)
-
-
-def unvisited_entry(system: UnvisitedSystem) -> str:
-    return f"• **{system.system}** — {', '.join(system.objectives)}"
-
-
-def marked_systems(
-    activity: Sequence[FactionActivity], harm: HarmSummary, *, influence: bool
-) -> list[str]:
-    """Activity by system → faction, each system marked with the harm done there to protected
-    factions; systems with harm but no tallied activity are listed after them."""
-    marks = harm_marks(harm, by="system")
-    lines = system_lines(activity, marks, influence=influence)
-    shown = {row.system for row in activity}
-    for system, system_marks in sorted(marks.items(), key=lambda item: item[0] or ""):
-        if system not in shown:
-            lines.append(marked(f"__{system or 'unknown system'}__", system_marks))
-    return lines
-
-
-def only(
-    harm: HarmSummary, *, system: str | None, faction: str | None, cmdr: str | None = None
-) -> HarmSummary:
-    """The harm rows matching the filters a command was given."""
-    return HarmSummary(
-        [
-            row
-            for row in harm.rows
-            if (system is None or row.system_name == system)
-            and (faction is None or row.faction == faction)
-            and (cmdr is None or row.cmdr == cmdr)
-        ]
-    )
 
 
 def _option(text: str | None) -> str | None:
@@ -237,7 +118,7 @@ class Activity(commands.Cog):
     activity = app_commands.Group(name="activity", description="What the squadron did")
     cz = app_commands.Group(name="cz", description="Conflict zones fought by members")
 
-    def __init__(self, bot: WardenBot) -> None:
+    def __init__(self, bot: Warden) -> None:
         self.bot = bot
 
     # -- /activity ----------------------------------------------------------------------------
@@ -258,26 +139,26 @@ class Activity(commands.Cog):
         faction: str | None = None,
         chart: bool = False,
     ) -> None:
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         system, faction = _option(system), _option(faction)
-        if chart and not guild.faction:
+        if chart and not tenant.faction:
             raise UserError(
                 "The chart shows our faction's activity, and this server has no faction set. "
                 "An officer can set it with `/config faction`; leave `chart` off meanwhile."
             )
         code = await begin(interaction, period)
-        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             resolved = await resolve_period(session, code)
             rows = await activity_summary(session, resolved, system, faction)
             harm = only(await harm_in(session, resolved), system=system, faction=faction)
             ticks = (
-                await faction_activity_by_tick(session, guild.faction, CHART_TICKS)
-                if chart and guild.faction
+                await faction_activity_by_tick(session, tenant.faction, CHART_TICKS)
+                if chart and tenant.faction
                 else []
             )
         files = []
-        if ticks and guild.faction:
-            draw = partial(faction_ticks_png, guild.faction, ticks)
+        if ticks and tenant.faction:
+            draw = partial(faction_ticks_png, tenant.faction, ticks)
             files.append(await chart_file(draw, "activity.png"))
         where = "".join([f" in {system}" if system else "", f" for {faction}" if faction else ""])
         notes = [f"{len({row.system for row in rows})} system(s), {len(rows)} faction(s)"]
@@ -303,13 +184,15 @@ class Activity(commands.Cog):
         cmdr: str | None = None,
         period: str = DEFAULT_PERIOD,
     ) -> None:
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         name = _option(cmdr)
         code = await begin(interaction, period)
-        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             resolved = await resolve_period(session, code)
             tallies = await activity_by_cmdr(session, resolved, name)
-            metrics = await leaderboard(session, resolved, guild.faction, cmdr=name) if name else []
+            metrics = (
+                await leaderboard(session, resolved, tenant.faction, cmdr=name) if name else []
+            )
             harm = only(await harm_in(session, resolved), system=None, faction=None, cmdr=name)
         if name is None:
             counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
@@ -347,13 +230,13 @@ class Activity(commands.Cog):
     @app_commands.describe(period=PERIOD_HELP)
     @app_commands.choices(period=PERIOD_CHOICES)
     async def systems(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         code = await begin(interaction, period)
         db = warden(interaction).services.db
         async with db.unscoped() as session:
             galaxy = await latest_tick(session)
         tick_time = galaxy.tick_time if galaxy else None
-        async with db.tenant(guild.guild_id) as session:
+        async with db.tenant(tenant.guild_id) as session:
             resolved = await resolve_period(session, code)
             worked = await systems_worked(session, resolved, tick_time)
             unvisited = await objective_systems_not_visited(session, tick_time, datetime.now(UTC))
@@ -388,19 +271,19 @@ class Activity(commands.Cog):
         period: str = DEFAULT_PERIOD,
         metric: str = DEFAULT_METRIC,
     ) -> None:
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         if metric not in METRIC_KEYS:
             raise UnknownMetricError(metric)
         chosen = METRIC_BY_KEY[metric]
-        if metric == "influence" and not guild.faction:
+        if metric == "influence" and not tenant.faction:
             raise UserError(
                 "Influence is counted for our faction, and this server has no faction set. An "
                 "officer can set it with `/config faction`."
             )
         code = await begin(interaction, period)
-        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             resolved = await resolve_period(session, code)
-            rows = ranked(await leaderboard(session, resolved, guild.faction), metric)
+            rows = ranked(await leaderboard(session, resolved, tenant.faction), metric)
         bars = [(row.cmdr, float(row.value(metric))) for row in rows if row.value(metric)]
         files = []
         if bars:
@@ -430,13 +313,13 @@ class Activity(commands.Cog):
     @app_commands.describe(period=PERIOD_HELP)
     @app_commands.choices(period=PERIOD_CHOICES)
     async def top5(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         code = await begin(interaction, period)
-        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             resolved = await resolve_period(session, code)
-            rows = await leaderboard(session, resolved, guild.faction)
+            rows = await leaderboard(session, resolved, tenant.faction)
             by_faction = await influence_by_faction(session, resolved, limit=TOP)
-        sections = top_sections(rows, by_faction, guild.faction, ALL_SECTIONS)
+        sections = top_sections(rows, by_faction, tenant.faction, ALL_SECTIONS)
         reply = result_reply(
             "🏅 Top 5",
             resolved,
@@ -472,9 +355,9 @@ class Activity(commands.Cog):
     async def _czs(
         self, interaction: discord.Interaction, period: str, system: str | None, *, ground: bool
     ) -> None:
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         code = await begin(interaction, period)
-        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             resolved = await resolve_period(session, code)
             rows: Sequence[SpaceCZ | GroundCZ] = (
                 await ground_czs(session, resolved, system)
@@ -515,5 +398,5 @@ class Activity(commands.Cog):
         return await name_choices(interaction, cmdr_names, current)
 
 
-async def setup(bot: WardenBot) -> None:
+async def setup(bot: Warden) -> None:
     await bot.add_cog(Activity(bot))

@@ -4,26 +4,34 @@ the bot joins or leaves a guild, or a channel or role it uses is deleted."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy import func, select
 
 from bgs import apikeys, tenants
 from bgs.names import faction_names
+from bgs.status import plugin_data
 from bgs.ticks import latest_tick, tick_overdue
 from cogs._autocomplete import name_choices
-from cogs._checks import audit, is_officer, officer_only, tenant_of, warden
+from cogs._bot import Warden
+from cogs._channels import channel_problem, missing_permissions
+from cogs._checks import (
+    TENANT,
+    audit,
+    is_officer,
+    is_officer_command,
+    officer_only,
+    tenant_of,
+    warden,
+)
 from cogs._errors import UserError
 from cogs._ui import EmbedField, Reply, embed, pages, send, when
-from db.models import Cmdr, Guild, OfficerRole
+from db.models import Tenant
 from settings import VERSION, ChannelKind
-
-if TYPE_CHECKING:
-    from bot import WardenBot
 
 log = logging.getLogger(__name__)
 
@@ -31,62 +39,44 @@ INTEGRATIONS_NOTE = (
     "Discord shows officer commands only to members with Manage Server until an admin allows "
     "the role for BGS Warden's commands in **Server Settings → Integrations → BGS Warden**."
 )
-NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
-
-
-def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
-    """The permissions the bot lacks to post embeds and charts in `channel`."""
-    granted = channel.permissions_for(me)
-    return [
-        name.replace("_", " ").title() for name in NEEDED_PERMISSIONS if not getattr(granted, name)
-    ]
-
-
-def channel_problem(guild: discord.Guild | None, channel_id: int) -> str | None:
-    """Why the bot cannot post in a configured channel, or None when it can."""
-    channel = guild.get_channel(channel_id) if guild else None
-    if guild is None or channel is None:
-        return "the channel no longer exists"
-    missing = missing_permissions(channel, guild.me)
-    return f"missing {', '.join(missing)}" if missing else None
 
 
 class Admin(commands.Cog):
-    def __init__(self, bot: WardenBot) -> None:
+    def __init__(self, bot: Warden) -> None:
         self.bot = bot
 
     config = app_commands.Group(name="config", description="Show or change this server's settings")
     officer_role = app_commands.Group(
         name="officer-role", description="Roles that may use officer commands", parent=config
     )
-    apikey = app_commands.Group(
-        name="apikey",
-        description="API keys for the BGS-Tally plugin (officers)",
-        default_permissions=discord.Permissions(manage_guild=True),
+    apikey = officer_only(
+        app_commands.Group(
+            name="apikey", description="API keys for the BGS-Tally plugin (officers)"
+        )
     )
 
     # -- /config ------------------------------------------------------------------------------
 
     @config.command(name="show", description="Every setting, including those from tenants.json")
     async def config_show(self, interaction: discord.Interaction) -> None:
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         db = warden(interaction).services.db
-        async with db.tenant(guild.guild_id) as session:
+        async with db.tenant(tenant.guild_id) as session:
             keys = await apikeys.list_keys(session)
         lines = [
-            f"**Faction:** {guild.faction or 'not set — `/config faction`'}",
-            f"**Configured from:** {guild.source}",
+            f"**Faction:** {tenant.faction or 'not set — `/config faction`'}",
+            f"**Configured from:** {tenant.source}",
             "",
             "**Channels**",
         ]
         for kind in ChannelKind:
-            channel_id = tenants.channel_of(guild, kind)
+            channel_id = tenants.channel_of(tenant, kind)
             if channel_id is None:
                 lines.append(f"{kind.value}: not set")
                 continue
             problem = channel_problem(interaction.guild, channel_id)
             lines.append(f"{kind.value}: <#{channel_id}>" + (f" ⚠️ {problem}" if problem else ""))
-        roles = tenants.officer_role_ids(guild)
+        roles = tenants.officer_role_ids(tenant)
         lines += [
             "",
             "**Officer roles:** "
@@ -95,25 +85,23 @@ class Admin(commands.Cog):
             ),
             "",
             "**Schedule**",
-            f"post-tick summary: {guild.post_tick_delay_minutes} min after the tick",
-            f"daily summary: {'on' if guild.daily_summary else 'off'}",
-            f"CZ summaries: {'on' if guild.cz_summaries else 'off'}",
-            f"conflict digest: {'on' if guild.conflict_digest else 'off'} "
-            f"at {', '.join(f'{h:02d}:00' for h in tenants.digest_hours(guild))} UTC",
+            f"post-tick summary: {tenant.post_tick_delay_minutes} min after the tick",
+            f"daily summary: {'on' if tenant.daily_summary else 'off'}",
+            f"CZ summaries: {'on' if tenant.cz_summaries else 'off'}",
+            f"conflict digest: {'on' if tenant.conflict_digest else 'off'} "
+            f"at {', '.join(f'{h:02d}:00' for h in tenants.digest_hours(tenant))} UTC",
             "",
             f"**API keys:** {sum(1 for k in keys if k.revoked_at is None)} active, "
             f"{sum(1 for k in keys if k.revoked_at is not None)} revoked",
         ]
         await send(interaction, Reply(pages("Settings", lines), ephemeral=True))
 
+    @officer_only
     @config.command(name="faction", description="Set the squadron's minor faction")
     @app_commands.describe(name="The faction's exact in-game name")
-    @officer_only()
     async def config_faction(self, interaction: discord.Interaction, name: str) -> None:
-        name = name.strip()
-        if not name or len(name) > 128:
-            raise UserError("Give the faction's in-game name (1 to 128 characters).")
-        await self._update(interaction, lambda guild: setattr(guild, "faction", name))
+        tenant = await self._update(interaction, lambda tenant: tenants.set_faction(tenant, name))
+        name = tenant.faction or ""
         await send(
             interaction, Reply(content=f"The squadron's faction is now **{name}**.", ephemeral=True)
         )
@@ -124,9 +112,9 @@ class Admin(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return await name_choices(interaction, faction_names, current)
 
+    @officer_only
     @config.command(name="channel", description="Choose the channel for one kind of post")
     @app_commands.describe(kind="Which posts", channel="Where (leave out to turn these posts off)")
-    @officer_only()
     async def config_channel(
         self,
         interaction: discord.Interaction,
@@ -142,7 +130,7 @@ class Admin(commands.Cog):
                 )
         await self._update(
             interaction,
-            lambda guild: tenants.set_channel(guild, kind, channel.id if channel else None),
+            lambda tenant: tenants.set_channel(tenant, kind, channel.id if channel else None),
         )
         text = (
             f"{kind.value.title()} posts go to {channel.mention}."
@@ -151,15 +139,10 @@ class Admin(commands.Cog):
         )
         await send(interaction, Reply(content=text, ephemeral=True))
 
+    @officer_only
     @officer_role.command(name="add", description="Let a role use officer commands")
-    @officer_only()
     async def officer_role_add(self, interaction: discord.Interaction, role: discord.Role) -> None:
-        def add(guild: Guild) -> None:
-            if role.id in tenants.officer_role_ids(guild):
-                raise UserError(f"{role.mention} is already an officer role.")
-            guild.officer_roles.append(OfficerRole(role_id=role.id))
-
-        await self._update(interaction, add)
+        await self._update(interaction, lambda tenant: tenants.add_officer_role(tenant, role.id))
         await send(
             interaction,
             Reply(
@@ -168,22 +151,18 @@ class Admin(commands.Cog):
             ),
         )
 
+    @officer_only
     @officer_role.command(name="remove", description="Stop a role from using officer commands")
-    @officer_only()
     async def officer_role_remove(
         self, interaction: discord.Interaction, role: discord.Role
     ) -> None:
-        def remove(guild: Guild) -> None:
-            if role.id not in tenants.officer_role_ids(guild):
-                raise UserError(f"{role.mention} is not an officer role; nothing was changed.")
-            guild.officer_roles[:] = [r for r in guild.officer_roles if r.role_id != role.id]
-
-        await self._update(interaction, remove)
+        await self._update(interaction, lambda tenant: tenants.remove_officer_role(tenant, role.id))
         await send(
             interaction,
             Reply(content=f"{role.mention} is no longer an officer role.", ephemeral=True),
         )
 
+    @officer_only
     @config.command(name="schedule", description="When automatic summaries are posted")
     @app_commands.describe(
         post_tick_delay="Minutes after the galaxy tick for the post-tick summary (0-180)",
@@ -192,7 +171,6 @@ class Admin(commands.Cog):
         conflict_digest="Post the conflict digest",
         digest_hours="UTC hours for the conflict digest, e.g. 0,6,12,18",
     )
-    @officer_only()
     async def config_schedule(
         self,
         interaction: discord.Interaction,
@@ -202,53 +180,50 @@ class Admin(commands.Cog):
         conflict_digest: bool | None = None,
         digest_hours: str | None = None,
     ) -> None:
-        hours = tenants.parse_hours(digest_hours) if digest_hours is not None else None
-
-        def apply(guild: Guild) -> None:
-            if post_tick_delay is not None:
-                guild.post_tick_delay_minutes = post_tick_delay
-            if daily_summary is not None:
-                guild.daily_summary = daily_summary
-            if cz_summaries is not None:
-                guild.cz_summaries = cz_summaries
-            if conflict_digest is not None:
-                guild.conflict_digest = conflict_digest
-            if hours is not None:
-                guild.conflict_digest_hours = hours
-
-        guild = await self._update(interaction, apply)
+        tenant = await self._update(
+            interaction,
+            lambda tenant: tenants.set_schedule(
+                tenant,
+                post_tick_delay=post_tick_delay,
+                daily_summary=daily_summary,
+                cz_summaries=cz_summaries,
+                conflict_digest=conflict_digest,
+                digest_hours=digest_hours,
+            ),
+        )
         await send(
             interaction,
             Reply(
                 content=(
-                    f"Post-tick summary {guild.post_tick_delay_minutes} min after the tick; "
-                    f"daily summary {'on' if guild.daily_summary else 'off'}; "
-                    f"CZ summaries {'on' if guild.cz_summaries else 'off'}; conflict digest "
-                    f"{'on' if guild.conflict_digest else 'off'} at "
-                    f"{', '.join(f'{h:02d}:00' for h in tenants.digest_hours(guild))} UTC."
+                    f"Post-tick summary {tenant.post_tick_delay_minutes} min after the tick; "
+                    f"daily summary {'on' if tenant.daily_summary else 'off'}; "
+                    f"CZ summaries {'on' if tenant.cz_summaries else 'off'}; conflict digest "
+                    f"{'on' if tenant.conflict_digest else 'off'} at "
+                    f"{', '.join(f'{h:02d}:00' for h in tenants.digest_hours(tenant))} UTC."
                 ),
                 ephemeral=True,
             ),
         )
 
-    async def _update(self, interaction: discord.Interaction, change: object) -> Guild:
-        """Apply `change(guild)` in one transaction and log who changed what."""
-        assert interaction.guild_id is not None and callable(change)
+    async def _update(
+        self, interaction: discord.Interaction, change: Callable[[Tenant], object]
+    ) -> Tenant:
+        """Apply `change(tenant)` in one transaction and log who changed what."""
+        assert interaction.guild_id is not None
         db = warden(interaction).services.db
         async with db.tenant_write(interaction.guild_id) as session:
-            guild = await tenants.get_guild(session)
-            assert guild is not None
-            change(guild)
-        interaction.extras["tenant"] = guild
+            tenant = await tenants.get_tenant(session)
+            assert tenant is not None
+            change(tenant)
+        interaction.extras[TENANT] = tenant
         command = interaction.command.qualified_name if interaction.command else "?"
         audit(interaction, f"ran /{command} {interaction.namespace.__dict__}")
-        return guild
+        return tenant
 
     # -- /apikey ------------------------------------------------------------------------------
 
     @apikey.command(name="create", description="Create a key for BGS-Tally (shown once)")
     @app_commands.describe(label="What the key is for, e.g. the squadron wing")
-    @officer_only()
     async def apikey_create(
         self, interaction: discord.Interaction, label: str = "BGS-Tally"
     ) -> None:
@@ -269,7 +244,6 @@ class Admin(commands.Cog):
         await send(interaction, Reply(content=text, ephemeral=True))
 
     @apikey.command(name="list", description="This server's keys (never the keys themselves)")
-    @officer_only()
     async def apikey_list(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
@@ -279,7 +253,6 @@ class Admin(commands.Cog):
 
     @apikey.command(name="revoke", description="Revoke a key: the plugin using it is refused")
     @app_commands.describe(key="The key to revoke (by label)")
-    @officer_only()
     async def apikey_revoke(self, interaction: discord.Interaction, key: str) -> None:
         assert interaction.guild_id is not None
         if not key.isdigit():
@@ -321,37 +294,32 @@ class Admin(commands.Cog):
     async def status(self, interaction: discord.Interaction) -> None:
         bot = warden(interaction)
         services = bot.services
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         now = datetime.now(UTC)
         try:
-            await services.db.ping(services.db.url_for(guild.guild_id))
+            await services.db.ping(services.db.url_for(tenant.guild_id))
             health = "ok"
         except Exception as exc:
             health = f"unreachable ({type(exc).__name__})"
         async with services.db.unscoped() as session:
             tick = await latest_tick(session)
-        async with services.db.tenant(guild.guild_id) as session:
-            last = (
-                await session.execute(
-                    select(Cmdr.name, Cmdr.last_seen).order_by(Cmdr.last_seen.desc()).limit(1)
-                )
-            ).first()
-            cmdrs = (await session.execute(select(func.count(Cmdr.id)))).scalar_one()
+        async with services.db.tenant(tenant.guild_id) as session:
+            data = await plugin_data(session)
             notices = await tenants.recent_notices(session)
-        kind = services.db.engine(services.db.url_for(guild.guild_id)).dialect.name
+        kind = services.db.engine(services.db.url_for(tenant.guild_id)).dialect.name
         tick_text = "none seen yet"
         if tick is not None:
             tick_text = f"{when(tick.tick_time)} from {tick.source}"
             if tick_overdue(tick, now):
                 tick_text += "\n⚠️ no new tick for over 25 hours: the tick sources may be down"
         plugin_text = (
-            f"{when(last.last_seen)} from CMDR {last.name} ({cmdrs} cmdr(s) so far)"
-            if last
+            f"{when(data.received_at)} from CMDR {data.cmdr} ({data.cmdrs} cmdr(s) so far)"
+            if data
             else "nothing yet — create a key with `/apikey create`"
         )
         problems = []
         for channel_kind in ChannelKind:
-            channel_id = tenants.channel_of(guild, channel_kind)
+            channel_id = tenants.channel_of(tenant, channel_kind)
             problem = channel_problem(interaction.guild, channel_id) if channel_id else None
             if problem:
                 problems.append(f"{channel_kind.value} (<#{channel_id}>): {problem}")
@@ -402,16 +370,16 @@ class Admin(commands.Cog):
         """At start: catch up with what changed while the bot was offline."""
         services = self.bot.services
         async with services.db.tenant_write(guild.id) as session:
-            row = await tenants.get_guild(session)
-            if row is not None:
+            tenant = await tenants.get_tenant(session)
+            if tenant is not None:
                 for kind in ChannelKind:
-                    channel_id = tenants.channel_of(row, kind)
+                    channel_id = tenants.channel_of(tenant, kind)
                     if channel_id is not None and guild.get_channel(channel_id) is None:
                         await tenants.drop_channel(session, channel_id, str(channel_id))
-                for role_id in tenants.officer_role_ids(row):
+                for role_id in tenants.officer_role_ids(tenant):
                     if guild.get_role(role_id) is None:
                         await tenants.drop_role(session, role_id, str(role_id))
-        if row is None and services.tenants.open_registration:
+        if tenant is None and services.tenants.open_registration:
             await tenants.register(services.db, guild.id, guild.name)
 
     @commands.Cog.listener()
@@ -460,7 +428,7 @@ def _command_lines(tree: app_commands.CommandTree[Any]) -> tuple[list[str], list
         root = command.root_parent or command
         descriptions[root.name] = root.description
         subcommand = command.qualified_name.removeprefix(root.name).strip()
-        audience = audiences[1] if _is_officer_command(command) else audiences[0]
+        audience = audiences[1] if is_officer_command(command) else audiences[0]
         audience.setdefault(root.name, []).extend([subcommand] if subcommand else [])
     member, officer = (
         [
@@ -474,12 +442,5 @@ def _command_lines(tree: app_commands.CommandTree[Any]) -> tuple[list[str], list
     return member, officer
 
 
-def _is_officer_command(command: app_commands.Command[Any, ..., Any]) -> bool:
-    root = command.root_parent or command
-    if root.default_permissions is not None and root.default_permissions.manage_guild:
-        return True
-    return any(getattr(check, "__qualname__", "") == "_require_officer" for check in command.checks)
-
-
-async def setup(bot: WardenBot) -> None:
+async def setup(bot: Warden) -> None:
     await bot.add_cog(Admin(bot))

@@ -8,7 +8,6 @@ process never posts the same (kind, key) twice, and a failed send is retried by 
 =====================  ==============================  ================  ====================
 job                    when (UTC)                      ledger kind       key
 =====================  ==============================  ================  ====================
-tick poll              every TICK_POLL_MINUTES (env)   tick              tick time
 post-tick summary      checked every minute: due N     post_tick         tick time
                        min after the tick was seen
 daily summary          00:00 (again :15 :30 :45)       daily             the day
@@ -30,13 +29,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import Final
 
 import discord
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
@@ -67,7 +65,10 @@ from bgs.summaries import (
     space_czs,
 )
 from bgs.ticks import DUPLICATE_WINDOW, TickRecord, latest_tick
-from cogs._jobs import deliver, for_each_tenant, posted
+from cogs._bot import Warden
+from cogs._conflict_posts import change_embed, digest_embeds
+from cogs._jobs import deliver, for_each_tenant, posted, schedule, unschedule
+from cogs._objective_views import progress_lines
 from cogs._render import (
     TOP,
     Section,
@@ -79,28 +80,19 @@ from cogs._render import (
     top_sections,
 )
 from cogs._ui import number, pages, ts
-from cogs.conflicts import change_embed, digest_embeds
-from cogs.objectives import progress_lines
-from db.models import Guild
+from db.models import Tenant
 from settings import ChannelKind
-
-if TYPE_CHECKING:
-    from bot import WardenBot
-    from cogs.ticks import Ticks
 
 log = logging.getLogger(__name__)
 
-TICK_POLL: Final = "tick-poll"
 POST_TICK: Final = "post-tick-summary"
 DAILY: Final = "daily-summary"
 SPACE_CZ: Final = "space-cz-summary"
 GROUND_CZ: Final = "ground-cz-summary"
 DIGEST: Final = "conflict-digest"
 CHANGE_RETRY: Final = "conflict-change-retry"
-JOBS: Final = (TICK_POLL, POST_TICK, DAILY, SPACE_CZ, GROUND_CZ, DIGEST, CHANGE_RETRY)
+JOBS: Final = (POST_TICK, DAILY, SPACE_CZ, GROUND_CZ, DIGEST, CHANGE_RETRY)
 
-FIRST_POLL_AFTER = timedelta(seconds=15)  # let the gateway fill the guild cache first
-MISFIRE_GRACE = 600  # seconds a late run (a busy loop) still runs
 POST_TICK_WINDOW = timedelta(hours=2)  # after it is due, the post-tick summary is still wanted
 LATEST_DELAY = timedelta(minutes=180)  # the largest delay `/config schedule` accepts
 CHANGE_RETRY_FOR = timedelta(hours=1)
@@ -198,66 +190,43 @@ class Unsent:
 
 
 class Announcements(commands.Cog):
-    def __init__(self, bot: WardenBot) -> None:
+    def __init__(self, bot: Warden) -> None:
         self.bot = bot
         self._unsent: dict[tuple[int, str], Unsent] = {}
 
     async def cog_load(self) -> None:
         services = self.bot.services
         scheduler = services.scheduler
-        now = datetime.now(UTC)
-
-        def add(job: Callable[[], Any], job_id: str, trigger: Any, **options: Any) -> None:
-            scheduler.add_job(
-                job,
-                trigger,
-                id=job_id,
-                name=job_id,
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=MISFIRE_GRACE,
-                **options,
-            )
-
-        minutes = services.settings.tick_poll_minutes
-        add(
-            self.tick_poll,
-            TICK_POLL,
-            IntervalTrigger(minutes=minutes, timezone=UTC),
-            next_run_time=now + FIRST_POLL_AFTER,
+        schedule(
+            scheduler, self.post_tick_summaries, POST_TICK, IntervalTrigger(minutes=1, timezone=UTC)
         )
-        add(self.post_tick_summaries, POST_TICK, IntervalTrigger(minutes=1, timezone=UTC))
-        add(self.daily_summaries, DAILY, CronTrigger(hour=0, minute="*/15", timezone=UTC))
-        add(self.space_cz_summaries, SPACE_CZ, CronTrigger(hour=0, minute="1-59/15", timezone=UTC))
-        add(
-            self.ground_cz_summaries, GROUND_CZ, CronTrigger(hour=0, minute="2-59/15", timezone=UTC)
+        schedule(
+            scheduler, self.daily_summaries, DAILY, CronTrigger(hour=0, minute="*/15", timezone=UTC)
         )
-        add(self.conflict_digests, DIGEST, CronTrigger(minute="*/15", timezone=UTC))
-        add(self.retry_changes, CHANGE_RETRY, IntervalTrigger(minutes=1, timezone=UTC))
-        services.alert_subscribers.append(self.on_alerts)
+        schedule(
+            scheduler,
+            self.space_cz_summaries,
+            SPACE_CZ,
+            CronTrigger(hour=0, minute="1-59/15", timezone=UTC),
+        )
+        schedule(
+            scheduler,
+            self.ground_cz_summaries,
+            GROUND_CZ,
+            CronTrigger(hour=0, minute="2-59/15", timezone=UTC),
+        )
+        schedule(scheduler, self.conflict_digests, DIGEST, CronTrigger(minute="*/15", timezone=UTC))
+        schedule(
+            scheduler, self.retry_changes, CHANGE_RETRY, IntervalTrigger(minutes=1, timezone=UTC)
+        )
+        services.after_ingest.subscribers.append(self.on_alerts)
 
     async def cog_unload(self) -> None:
         services = self.bot.services
-        for job_id in JOBS:
-            try:
-                services.scheduler.remove_job(job_id)
-            except JobLookupError:
-                log.debug("job %s was not scheduled", job_id)
-        services.alert_subscribers.remove(self.on_alerts)
+        unschedule(services.scheduler, JOBS)
+        services.after_ingest.subscribers.remove(self.on_alerts)
 
-    # -- the tick -----------------------------------------------------------------------------
-
-    async def tick_poll(self, now: datetime | None = None) -> None:
-        """Poll the tick sources; the Ticks cog announces a new tick."""
-        if not self.bot.is_ready():
-            log.info("tick poll skipped: not connected to Discord yet")
-            return
-        ticks = self.bot.get_cog("Ticks")
-        if ticks is None:
-            raise RuntimeError("the tick poll needs the cogs.ticks extension")
-        # Extensions are loaded as fresh modules: the cog is found by name, not by class.
-        await cast("Ticks", ticks).poll(now)
+    # -- the tick summary ---------------------------------------------------------------------
 
     async def post_tick_summaries(self, now: datetime | None = None) -> None:
         """Post each guild's summary of the tick that just ended, once it is due."""
@@ -269,25 +238,27 @@ class Announcements(commands.Cog):
             return
         key = tick.tick_time.isoformat()
 
-        async def post(guild: Guild) -> None:
-            due = tick.seen_at + timedelta(minutes=guild.post_tick_delay_minutes)
+        async def post(tenant: Tenant) -> None:
+            due = tick.seen_at + timedelta(minutes=tenant.post_tick_delay_minutes)
             if not due <= now < due + POST_TICK_WINDOW:
                 return
-            channel_id = tenants.channel_of(guild, ChannelKind.SUMMARY)
+            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
             if channel_id is None:
-                log.debug("guild %s: no summary channel; post-tick summary skipped", guild.guild_id)
+                log.debug(
+                    "guild %s: no summary channel; post-tick summary skipped", tenant.guild_id
+                )
                 return
-            if await posted(self.bot, guild.guild_id, "post_tick", key):
+            if await posted(self.bot, tenant.guild_id, "post_tick", key):
                 return
-            embeds = await self._post_tick_embeds(guild, tick, now)
-            await deliver(self.bot, guild.guild_id, "post_tick", key, channel_id, embeds)
+            embeds = await self._post_tick_embeds(tenant, tick, now)
+            await deliver(self.bot, tenant.guild_id, "post_tick", key, channel_id, embeds)
 
         await for_each_tenant(self.bot, "post-tick summary", post)
 
     async def _post_tick_embeds(
-        self, guild: Guild, tick: TickRecord, now: datetime
+        self, tenant: Tenant, tick: TickRecord, now: datetime
     ) -> list[discord.Embed]:
-        async with self.bot.services.db.tenant(guild.guild_id) as session:
+        async with self.bot.services.db.tenant(tenant.guild_id) as session:
             cutoff = tick.tick_time - DUPLICATE_WINDOW
             ended = next((t for t in await latest_ticks(session, 2) if t.ticktime <= cutoff), None)
             activity: list[FactionActivity] = []
@@ -317,22 +288,22 @@ class Announcements(commands.Cog):
         assert period.start is not None
         day = period.start.date().isoformat()
 
-        async def post(guild: Guild) -> None:
-            if not guild.daily_summary:
-                log.info("guild %s: daily summary is off; %s skipped", guild.guild_id, day)
+        async def post(tenant: Tenant) -> None:
+            if not tenant.daily_summary:
+                log.info("guild %s: daily summary is off; %s skipped", tenant.guild_id, day)
                 return
-            channel_id = tenants.channel_of(guild, ChannelKind.SUMMARY)
-            if channel_id is not None and await posted(self.bot, guild.guild_id, "daily", day):
+            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
+            if channel_id is not None and await posted(self.bot, tenant.guild_id, "daily", day):
                 return
-            async with self.bot.services.db.tenant(guild.guild_id) as session:
-                rows = await leaderboard(session, period, guild.faction)
+            async with self.bot.services.db.tenant(tenant.guild_id) as session:
+                rows = await leaderboard(session, period, tenant.faction)
                 by_faction = await influence_by_faction(session, period, limit=TOP)
-            sections = top_sections(rows, by_faction, guild.faction)
+            sections = top_sections(rows, by_faction, tenant.faction)
             if not sections:
-                log.info("guild %s: no activity on %s; no daily summary", guild.guild_id, day)
+                log.info("guild %s: no activity on %s; no daily summary", tenant.guild_id, day)
                 return
             await deliver(
-                self.bot, guild.guild_id, "daily", day, channel_id, daily_embeds(day, sections)
+                self.bot, tenant.guild_id, "daily", day, channel_id, daily_embeds(day, sections)
             )
 
         await for_each_tenant(self.bot, "daily summary", post)
@@ -355,12 +326,14 @@ class Announcements(commands.Cog):
             else ("cz_space", "space CZ", "🚀 Space CZs in {}")
         )
 
-        async def post(guild: Guild) -> None:
-            if not guild.cz_summaries:
-                log.info("guild %s: CZ summaries are off; %s %s skipped", guild.guild_id, what, day)
+        async def post(tenant: Tenant) -> None:
+            if not tenant.cz_summaries:
+                log.info(
+                    "guild %s: CZ summaries are off; %s %s skipped", tenant.guild_id, what, day
+                )
                 return
-            channel_id = tenants.channel_of(guild, ChannelKind.SUMMARY)
-            async with self.bot.services.db.tenant(guild.guild_id) as session:
+            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
+            async with self.bot.services.db.tenant(tenant.guild_id) as session:
                 rows: Sequence[SpaceCZ | GroundCZ] = (
                     await ground_czs(session, period)
                     if ground
@@ -368,13 +341,13 @@ class Announcements(commands.Cog):
                 )
             by_system = cz_by_system(rows)
             if not by_system:
-                log.info("guild %s: no %ss on %s", guild.guild_id, what, day)
+                log.info("guild %s: no %ss on %s", tenant.guild_id, what, day)
             for system, system_rows in by_system.items():
                 key = f"{day}:{system}"
-                if channel_id is not None and await posted(self.bot, guild.guild_id, kind, key):
+                if channel_id is not None and await posted(self.bot, tenant.guild_id, kind, key):
                     continue
                 embeds = cz_embeds(title.format(system), day, system_rows)
-                await deliver(self.bot, guild.guild_id, kind, key, channel_id, embeds)
+                await deliver(self.bot, tenant.guild_id, kind, key, channel_id, embeds)
 
         await for_each_tenant(self.bot, f"{what} summary", post)
 
@@ -387,32 +360,32 @@ class Announcements(commands.Cog):
         async with self.bot.services.db.unscoped() as session:
             galaxy = await latest_tick(session)
 
-        async def post(guild: Guild) -> None:
-            if not guild.conflict_digest or now.hour not in tenants.digest_hours(guild):
+        async def post(tenant: Tenant) -> None:
+            if not tenant.conflict_digest or now.hour not in tenants.digest_hours(tenant):
                 return
-            if not guild.faction:
-                log.info("guild %s: no faction set; conflict digest skipped", guild.guild_id)
+            if not tenant.faction:
+                log.info("guild %s: no faction set; conflict digest skipped", tenant.guild_id)
                 return
-            channel_id = tenants.channel_of(guild, ChannelKind.CONFLICT)
+            channel_id = tenants.channel_of(tenant, ChannelKind.CONFLICT)
             if channel_id is not None and await posted(
-                self.bot, guild.guild_id, "conflict_digest", key
+                self.bot, tenant.guild_id, "conflict_digest", key
             ):
                 return
-            async with self.bot.services.db.tenant(guild.guild_id) as session:
+            async with self.bot.services.db.tenant(tenant.guild_id) as session:
                 if galaxy is not None:
                     since = galaxy.tick_time
                 else:
                     known = await latest_ticks(session, 1)
                     if not known:
-                        log.info("guild %s: no tick known; no conflict digest", guild.guild_id)
+                        log.info("guild %s: no tick known; no conflict digest", tenant.guild_id)
                         return
                     since = known[0].ticktime
-                entries = await conflict_digest(session, guild.faction, since, now)
+                entries = await conflict_digest(session, tenant.faction, since, now)
             if not entries:
-                log.info("guild %s: no conflicts of %s this tick", guild.guild_id, guild.faction)
+                log.info("guild %s: no conflicts of %s this tick", tenant.guild_id, tenant.faction)
                 return
-            embeds = digest_embeds(guild.faction, entries)
-            await deliver(self.bot, guild.guild_id, "conflict_digest", key, channel_id, embeds)
+            embeds = digest_embeds(tenant.faction, entries)
+            await deliver(self.bot, tenant.guild_id, "conflict_digest", key, channel_id, embeds)
 
         await for_each_tenant(self.bot, "conflict digest", post)
 
@@ -430,37 +403,39 @@ class Announcements(commands.Cog):
             )
             return
         async with self.bot.services.db.tenant(guild_id) as session:
-            guild = await tenants.get_guild(session)
+            tenant = await tenants.get_tenant(session)
             protected = {info.name: info.channel_id for info in await list_protected(session)}
-        if guild is None or guild.left_at is not None:
+        if tenant is None or tenant.left_at is not None:
             return
         now = datetime.now(UTC)
         for change in alerts.conflict_changes:
             try:
-                await self._post_change(guild, protected, change, now)
+                await self._post_change(tenant, protected, change, now)
             except Exception:
                 log.exception("guild %s: conflict change %s failed", guild_id, change.ledger_key)
 
     async def _post_change(
         self,
-        guild: Guild,
+        tenant: Tenant,
         protected: dict[str, int | None],
         change: ConflictChange,
         now: datetime,
     ) -> None:
         if change.guild_faction:
-            channel_id = tenants.channel_of(guild, ChannelKind.CONFLICT)
+            channel_id = tenants.channel_of(tenant, ChannelKind.CONFLICT)
         else:
             channel_id = protected.get(change.subject.name) or tenants.channel_of(
-                guild, ChannelKind.ALERTS
+                tenant, ChannelKind.ALERTS
             )
         key = change.ledger_key
         embeds = [change_embed(change)]
         outcome = await deliver(
-            self.bot, guild.guild_id, "conflict_change", key, channel_id, embeds
+            self.bot, tenant.guild_id, "conflict_change", key, channel_id, embeds
         )
         if not outcome.done and channel_id is not None:
-            self._unsent[guild.guild_id, key] = Unsent(guild.guild_id, key, channel_id, embeds, now)
+            self._unsent[tenant.guild_id, key] = Unsent(
+                tenant.guild_id, key, channel_id, embeds, now
+            )
 
     async def retry_changes(self, now: datetime | None = None) -> None:
         """Send again the conflict changes whose send failed (for `CHANGE_RETRY_FOR`)."""
@@ -487,5 +462,5 @@ class Announcements(commands.Cog):
                 del self._unsent[ref]
 
 
-async def setup(bot: WardenBot) -> None:
+async def setup(bot: Warden) -> None:
     await bot.add_cog(Announcements(bot))

@@ -3,139 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bgs.conflicts import (
-    ChangeKind,
-    ConflictChange,
-    ConflictStatus,
-    ConflictView,
-    DigestEntry,
     Scope,
-    Side,
     current_conflicts,
     watched_factions,
 )
 from bgs.ticks import latest_tick
+from cogs._bot import Warden
 from cogs._checks import tenant_of, warden
+from cogs._conflict_posts import conflict_block
 from cogs._errors import UserError
-from cogs._ui import COLOUR, Reply, embed, pages, send, ts
-
-if TYPE_CHECKING:
-    from bot import WardenBot
+from cogs._ui import Reply, embed, pages, send, ts
 
 log = logging.getLogger(__name__)
 
-WAR_TYPES = {"war": "war", "civilwar": "civil war", "election": "election"}
-WON = discord.Colour.green()
-LOST = discord.Colour.red()
-
-
-def war_label(war_type: str) -> str:
-    return WAR_TYPES.get(war_type, war_type)
-
-
-def _stakes(first: Side, second: Side) -> str:
-    return f"Stakes: {first.stake or 'none'} · {second.stake or 'none'}"
-
-
-def _score(first: Side, second: Side) -> str:
-    """'**Alpha Defence Force** 2 – 1 Alpha Pirates' (days won)."""
-    return f"**{first.name}** {first.won_days} – {second.won_days} {second.name}"
-
-
-def _conflict_lines(view: ConflictView) -> list[str]:
-    """Where, what, the score and the stakes."""
-    return [
-        f"**{view.system_name}** — {war_label(view.war_type)}, {view.status.value}",
-        _score(view.side1, view.side2),
-        _stakes(view.side1, view.side2),
-    ]
-
-
-def conflict_block(view: ConflictView, tick_time: datetime | None) -> str:
-    """One conflict of `/conflicts`, with the age of its data."""
-    stale = (
-        " ⚠️ before the last tick" if tick_time is not None and view.last_seen < tick_time else ""
-    )
-    return "\n".join([*_conflict_lines(view), f"Data from {ts(view.last_seen, 'R')}{stale}"])
-
-
-def digest_embeds(faction: str, entries: Sequence[DigestEntry]) -> list[discord.Embed]:
-    """The scheduled digest: the faction's conflicts in the current tick, with the cmdrs."""
-    blocks = [
-        "\n".join(
-            [
-                *_conflict_lines(entry.conflict),
-                f"Cmdrs: {', '.join(entry.cmdrs) or 'nobody yet'}",
-                f"Data from {ts(entry.conflict.last_seen, 'R')}",
-            ]
-        )
-        + "\n"
-        for entry in entries
-    ]
-    return pages(f"🛡️ {faction}: conflicts this tick", blocks)
-
-
-_TITLES = {
-    ChangeKind.NEW: "⚔️ New {war} in {system}",
-    ChangeKind.ACTIVATED: "⚔️ The {war} in {system} has started",
-    ChangeKind.DAY_WON: "✅ Day won in the {war} in {system}",
-    ChangeKind.DAY_LOST: "❌ Day lost in the {war} in {system}",
-    ChangeKind.DAYS: "⚖️ Both sides won days in the {war} in {system}",
-    ChangeKind.ENDED: "🏁 The {war} in {system} ended: {result}",
-    ChangeKind.GONE: "🏁 The {war} in {system} is over: {result}",
-}
-
-
-def _result(change: ConflictChange) -> str:
-    ours, theirs = change.subject.won_days, change.opponent.won_days
-    return "won" if ours > theirs else "lost" if ours < theirs else "a draw"
-
-
-def change_embed(change: ConflictChange) -> discord.Embed:
-    """The post for one conflict change (the guild's faction's, or a protected faction's)."""
-    title = _TITLES[change.kind].format(
-        war=war_label(change.war_type), system=change.system_name, result=_result(change)
-    )
-    lines = []
-    if not change.guild_faction:
-        lines.append(f"🛡️ Protected faction **{change.subject.name}**")
-    lines.append(_score(change.subject, change.opponent))
-    if change.previous_days is not None and change.kind in (
-        ChangeKind.DAY_WON,
-        ChangeKind.DAY_LOST,
-        ChangeKind.DAYS,
-    ):
-        lines.append(f"Before: {change.previous_days[0]} – {change.previous_days[1]}")
-    lines.append(_stakes(change.subject, change.opponent))
-    if change.kind is ChangeKind.GONE:
-        lines.append("The game no longer lists it; the score is the last one seen.")
-    elif change.status is ConflictStatus.PENDING:
-        lines.append("Status: pending (fighting starts after the next tick)")
-    reporter = f"CMDR {change.cmdr}" if change.cmdr else "a member"
-    lines.append(f"Seen by {reporter} {ts(change.observed_at, 'R')}")
-    return embed(title, "\n".join(lines), colour=_colour(change))
-
-
-def _colour(change: ConflictChange) -> discord.Colour:
-    if change.kind is ChangeKind.DAY_WON:
-        return WON
-    if change.kind is ChangeKind.DAY_LOST:
-        return LOST
-    if change.kind in (ChangeKind.ENDED, ChangeKind.GONE):
-        return {"won": WON, "lost": LOST}.get(_result(change), COLOUR)
-    return COLOUR
-
 
 class Conflicts(commands.Cog):
-    def __init__(self, bot: WardenBot) -> None:
+    def __init__(self, bot: Warden) -> None:
         self.bot = bot
 
     @app_commands.command(
@@ -153,8 +43,8 @@ class Conflicts(commands.Cog):
         self, interaction: discord.Interaction, scope: str = Scope.OURS.value
     ) -> None:
         chosen = Scope(scope)
-        guild = tenant_of(interaction)
-        if chosen is Scope.OURS and not guild.faction:
+        tenant = tenant_of(interaction)
+        if chosen is Scope.OURS and not tenant.faction:
             raise UserError(
                 "This server has no faction set, so it has no conflicts of its own. An officer "
                 "can set it with `/config faction`; `/conflicts scope:all` shows every conflict."
@@ -164,7 +54,7 @@ class Conflicts(commands.Cog):
         now = datetime.now(UTC)
         async with db.unscoped() as session:
             tick = await latest_tick(session)
-        async with db.tenant(guild.guild_id) as session:
+        async with db.tenant(tenant.guild_id) as session:
             faction, protected = await watched_factions(session)
             views = await current_conflicts(session, chosen, faction, protected, now)
         titles = {
@@ -192,5 +82,5 @@ class Conflicts(commands.Cog):
         await send(interaction, Reply(pages(titles[chosen], blocks, header=header)))
 
 
-async def setup(bot: WardenBot) -> None:
+async def setup(bot: Warden) -> None:
     await bot.add_cog(Conflicts(bot))

@@ -1,5 +1,5 @@
-"""Protected factions: /protected add, edit, remove and list; the harm alerts posted when a
-member's work hurts one; and `harm_marks` for other cogs to flag such work.
+"""Protected factions: /protected add, edit, remove and list, and the harm alerts posted when a
+member's work hurts one (`cogs._harm` lays out harm for every cog).
 
 Alerts: after each stored batch the services hand this cog the (protected faction, cmdr, tick)
 alerts that gained harm. Each is one message in the faction's channel (or the guild's alerts
@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 from discord.utils import escape_markdown
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs import tenants
@@ -28,17 +26,10 @@ from bgs.alerts import IngestAlerts
 from bgs.periods import latest_ticks
 from bgs.protected import (
     ALERT_KIND,
-    KEEP,
-    KIND_LABELS,
-    KIND_UNITS,
     AlertRef,
     HarmAlert,
-    HarmKind,
     HarmSummary,
-    Keep,
-    KindTotal,
     ProtectedInfo,
-    _signed,
     add_protected,
     edit_protected,
     faction_choices,
@@ -48,28 +39,26 @@ from bgs.protected import (
     list_protected,
     remove_protected,
 )
+from bgs.unchanged import UNCHANGED, Keep
 from cogs._autocomplete import name_choices
+from cogs._bot import Warden
+from cogs._channels import missing_permissions
 from cogs._checks import audit, officer_only, tenant_of, warden
 from cogs._errors import UserError
+from cogs._harm import cmdr_label, total_text
 from cogs._posting import post_or_edit
 from cogs._ui import (
     DESCRIPTION_LIMIT,
     Confirm,
     EmbedField,
     Reply,
-    abbreviate,
     embed,
-    number,
     pages,
     send,
     ts,
 )
-from cogs.admin import missing_permissions
-from db.models import Event, Guild
+from db.models import Tenant
 from settings import ChannelKind
-
-if TYPE_CHECKING:
-    from bot import WardenBot
 
 log = logging.getLogger(__name__)
 
@@ -79,40 +68,9 @@ ALERT_COLOUR: Final = discord.Colour.red()
 ALERT_FOOTER: Final = "Protected faction alert · updated as more harm arrives this tick"
 HARM_LINES_SPACE: Final = DESCRIPTION_LIMIT - 300  # room left for the description and tick
 
-# How a mark names the work it counts (one, several); the kinds not listed are amounts.
-_MARK_NOUNS: Final[Mapping[HarmKind, tuple[str, str]]] = {
-    HarmKind.OPPONENT_MISSION: ("mission for its opponent", "missions for its opponent"),
-    HarmKind.OPPONENT_SPACE_CZ: ("space CZ for its opponent", "space CZs for its opponent"),
-    HarmKind.OPPONENT_GROUND_CZ: ("ground CZ for its opponent", "ground CZs for its opponent"),
-    HarmKind.OPPONENT_CZ_OBJECTIVE: (
-        "CZ objective for its opponent",
-        "CZ objectives for its opponent",
-    ),
-    HarmKind.KILL_BOND: ("ship killed", "ships killed"),
-    HarmKind.MURDER: ("murder", "murders"),
-    HarmKind.MISSION_FAILED: ("failed mission", "failed missions"),
-}
-_COUNTED_UNITS: Final = frozenset({"CZ", "objective"})  # units whose amount is a number of things
-
-
 # --------------------------------------------------------------------------------------------
 # Rendering
 # --------------------------------------------------------------------------------------------
-
-
-def cmdr_label(cmdr: str | None) -> str:
-    return f"CMDR {cmdr}" if cmdr else "An unknown cmdr"
-
-
-def total_text(kind: HarmKind, total: KindTotal) -> str:
-    """'murders: 2 (20,000 CR)', 'influence lost through missions: 1 (−3 INF)',
-    'space CZs for the opponent: 3'."""
-    unit = KIND_UNITS[kind]
-    if unit in _COUNTED_UNITS:
-        return f"{KIND_LABELS[kind]}: {number(total.amount)}"
-    amount = _signed(total.amount) if unit == "INF" else number(total.amount)
-    extra = f" ({amount} {unit})" if total.amount else ""
-    return f"{KIND_LABELS[kind]}: {total.count}{extra}"
 
 
 def _tick_text(tickid: str | None, ticktime: datetime | None) -> str:
@@ -121,10 +79,10 @@ def _tick_text(tickid: str | None, ticktime: datetime | None) -> str:
     return f"Tick `{tickid}`" if tickid else "Tick unknown"
 
 
-def alert_embed(alert: HarmAlert, ticktime: datetime | None) -> discord.Embed:
+def alert_embed(alert: HarmAlert) -> discord.Embed:
     """The alert message: who, which tick, each harm (time, system, what, how much), totals."""
     header = [f"*{escape_markdown(alert.description)}*"] if alert.description else []
-    header.append(_tick_text(alert.tickid, ticktime))
+    header.append(_tick_text(alert.tickid, alert.ticktime))
     lines: list[str] = []
     used = 0
     for index, harm in enumerate(alert.harms):
@@ -146,52 +104,15 @@ def alert_embed(alert: HarmAlert, ticktime: datetime | None) -> discord.Embed:
     )
 
 
-def _mark_part(kind: HarmKind, total: KindTotal) -> str:
-    if kind is HarmKind.NEGATIVE_INFLUENCE:
-        return f"{_signed(total.amount)} INF"
-    if kind is HarmKind.OPPONENT_COMBAT_BONDS:
-        return f"{abbreviate(total.amount)} CR of bonds for its opponent"
-    how_many = total.amount if KIND_UNITS[kind] in _COUNTED_UNITS else total.count
-    one, several = _MARK_NOUNS[kind]
-    return f"{how_many} {one if how_many == 1 else several}"
-
-
-def harm_marks(
-    summary: HarmSummary, by: Literal["system", "cmdr"] = "system"
-) -> dict[str | None, list[str]]:
-    """Short marks of the harm in `summary`, for other cogs to append to their lines.
-
-    `by="system"`: system name → one mark per protected faction harmed there, e.g.
-    "⚠️ harmed Alpha Traders (−3 INF, 1 murder)"; `by="cmdr"`: cmdr → one mark per protected
-    faction that cmdr harmed (all systems together). Keys without harm are absent.
-    """
-    grouped: defaultdict[str | None, defaultdict[str, dict[HarmKind, KindTotal]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
-    for row in summary.rows:
-        kinds = grouped[row.system_name if by == "system" else row.cmdr][row.faction]
-        before = kinds.get(row.kind, KindTotal(0, 0))
-        kinds[row.kind] = KindTotal(before.count + row.count, before.amount + row.amount)
-    return {
-        key: [
-            f"⚠️ harmed {faction} ("
-            + ", ".join(_mark_part(kind, kinds[kind]) for kind in HarmKind if kind in kinds)
-            + ")"
-            for faction, kinds in sorted(factions.items())
-        ]
-        for key, factions in grouped.items()
-    }
-
-
-def _alerts_destination(channel_id: int | None, guild: Guild) -> str | None:
+def _alerts_destination(channel_id: int | None, tenant: Tenant) -> str | None:
     """Where a faction's alerts go: its channel, the alerts channel, or None (nowhere)."""
     if channel_id is not None:
         return f"<#{channel_id}>"
-    return "the alerts channel" if tenants.channel_of(guild, ChannelKind.ALERTS) else None
+    return "the alerts channel" if tenants.channel_of(tenant, ChannelKind.ALERTS) else None
 
 
-def _where_alerts_go(info: ProtectedInfo, guild: Guild) -> str:
-    destination = _alerts_destination(info.channel_id, guild)
+def _where_alerts_go(info: ProtectedInfo, tenant: Tenant) -> str:
+    destination = _alerts_destination(info.channel_id, tenant)
     if destination is not None:
         return f"Alerts go to {destination}."
     return (
@@ -200,10 +121,10 @@ def _where_alerts_go(info: ProtectedInfo, guild: Guild) -> str:
     )
 
 
-def _entry(info: ProtectedInfo, guild: Guild, this_tick: int, this_week: int) -> str:
+def _entry(info: ProtectedInfo, tenant: Tenant, this_tick: int, this_week: int) -> str:
     """One faction of /protected list."""
     about = f" — {escape_markdown(info.description)}" if info.description else ""
-    destination = _alerts_destination(info.channel_id, guild) or "nowhere (no channel is set)"
+    destination = _alerts_destination(info.channel_id, tenant) or "nowhere (no channel is set)"
     return "\n".join(
         [
             f"**{info.name}**{about}",
@@ -246,20 +167,21 @@ class Protected(commands.Cog):
         name="protected", description="Allied factions the squadron must not work against"
     )
 
-    def __init__(self, bot: WardenBot) -> None:
+    def __init__(self, bot: Warden) -> None:
         self.bot = bot
         # One guild's alerts are loaded and posted one at a time, so an older rendering of an
         # alert can never overwrite a newer one when two batches are handled at once.
         self._alert_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def cog_load(self) -> None:
-        self.bot.services.alert_subscribers.append(self.on_alerts)
+        self.bot.services.after_ingest.subscribers.append(self.on_alerts)
 
     async def cog_unload(self) -> None:
-        self.bot.services.alert_subscribers.remove(self.on_alerts)
+        self.bot.services.after_ingest.subscribers.remove(self.on_alerts)
 
     # -- commands -----------------------------------------------------------------------------
 
+    @officer_only
     @protected.command(name="add", description="Protect a faction: alert when members harm it")
     @app_commands.describe(
         faction="The faction's in-game name",
@@ -267,7 +189,6 @@ class Protected(commands.Cog):
         channel="Post its alerts here instead of the alerts channel",
         force="Add it although no member's data has named it yet (check the spelling)",
     )
-    @officer_only()
     async def add(
         self,
         interaction: discord.Interaction,
@@ -277,8 +198,8 @@ class Protected(commands.Cog):
         force: bool = False,
     ) -> None:
         _check_channel(channel)
-        guild = tenant_of(interaction)
-        async with warden(interaction).services.db.tenant_write(guild.guild_id) as session:
+        tenant = tenant_of(interaction)
+        async with warden(interaction).services.db.tenant_write(tenant.guild_id) as session:
             info = await add_protected(
                 session,
                 faction,
@@ -292,9 +213,10 @@ class Protected(commands.Cog):
             f"protected faction {info.name!r} (#{info.id}, channel {info.channel_id}, "
             f"force {force})",
         )
-        text = f"**{info.name}** is now protected. {_where_alerts_go(info, guild)}"
+        text = f"**{info.name}** is now protected. {_where_alerts_go(info, tenant)}"
         await send(interaction, Reply(content=text, ephemeral=True))
 
+    @officer_only
     @protected.command(
         name="edit", description="Change a protected faction's description or channel"
     )
@@ -305,7 +227,6 @@ class Protected(commands.Cog):
         clear_description="Remove the description",
         clear_channel="Post its alerts in the alerts channel again",
     )
-    @officer_only()
     async def edit(
         self,
         interaction: discord.Interaction,
@@ -321,13 +242,13 @@ class Protected(commands.Cog):
             raise UserError("Give a new channel or clear_channel, not both.")
         _check_channel(channel)
         new_description: str | Keep | None = (
-            None if clear_description else KEEP if description is None else description
+            None if clear_description else UNCHANGED if description is None else description
         )
         new_channel: int | Keep | None = (
-            None if clear_channel else KEEP if channel is None else channel.id
+            None if clear_channel else UNCHANGED if channel is None else channel.id
         )
-        guild = tenant_of(interaction)
-        async with warden(interaction).services.db.tenant_write(guild.guild_id) as session:
+        tenant = tenant_of(interaction)
+        async with warden(interaction).services.db.tenant_write(tenant.guild_id) as session:
             info = await edit_protected(
                 session, faction, description=new_description, channel_id=new_channel
             )
@@ -337,15 +258,15 @@ class Protected(commands.Cog):
             f"{info.description!r}, channel {info.channel_id}",
         )
         shown = f"“{info.description}”" if info.description else "none"
-        text = f"**{info.name}** — description: {shown}. {_where_alerts_go(info, guild)}"
+        text = f"**{info.name}** — description: {shown}. {_where_alerts_go(info, tenant)}"
         await send(interaction, Reply(content=text, ephemeral=True))
 
+    @officer_only
     @protected.command(name="remove", description="Stop protecting a faction (asks to confirm)")
     @app_commands.describe(faction="The protected faction")
-    @officer_only()
     async def remove(self, interaction: discord.Interaction, faction: str) -> None:
-        guild = tenant_of(interaction)
-        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+        tenant = tenant_of(interaction)
+        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             info = await get_protected(session, faction)
             recorded = _harm_counts(await harm_summary(session))[info.name]
         harm = (
@@ -356,7 +277,7 @@ class Protected(commands.Cog):
         name = info.name
 
         async def remove_it(pressed: discord.Interaction) -> str:
-            async with warden(pressed).services.db.tenant_write(guild.guild_id) as session:
+            async with warden(pressed).services.db.tenant_write(tenant.guild_id) as session:
                 removed = await remove_protected(session, name)
             audit(pressed, f"removed protected faction {removed.name!r} (#{removed.id})")
             return f"**{removed.name}** is no longer protected; its recorded harm was deleted."
@@ -381,9 +302,9 @@ class Protected(commands.Cog):
     @protected.command(name="list", description="The protected factions and recent harm to them")
     async def list_command(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True)
-        guild = tenant_of(interaction)
+        tenant = tenant_of(interaction)
         now = datetime.now(UTC)
-        async with warden(interaction).services.db.tenant(guild.guild_id) as session:
+        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             factions = await list_protected(session)
             ticks = await latest_ticks(session, 1) if factions else []
             this_tick = (
@@ -403,7 +324,8 @@ class Protected(commands.Cog):
             )
         else:
             lines = [
-                _entry(info, guild, this_tick[info.name], this_week[info.name]) for info in factions
+                _entry(info, tenant, this_tick[info.name], this_week[info.name])
+                for info in factions
             ]
             reply = Reply(
                 pages(
@@ -443,19 +365,12 @@ class Protected(commands.Cog):
         async with self._alert_locks[guild_id]:
             async with self.bot.services.db.tenant(guild_id) as session:
                 alert = await harm_alert(session, ref.protected_faction_id, ref.cmdr, ref.tickid)
-                guild = await tenants.get_guild(session)
-                ticktime = (
-                    await session.scalar(
-                        select(Event.ticktime).where(Event.id == alert.harms[0].event_id)
-                    )
-                    if alert is not None
-                    else None
-                )
+                tenant = await tenants.get_tenant(session)
             if alert is None:
                 log.info("guild %s: harm alert %r has nothing to show; skipped", guild_id, ref.key)
                 return None
             channel_id = alert.channel_id or (
-                tenants.channel_of(guild, ChannelKind.ALERTS) if guild is not None else None
+                tenants.channel_of(tenant, ChannelKind.ALERTS) if tenant is not None else None
             )
             if channel_id is None:
                 log.info(
@@ -467,9 +382,9 @@ class Protected(commands.Cog):
                 )
                 return None
             return await post_or_edit(
-                self.bot, guild_id, ALERT_KIND, alert.key, channel_id, alert_embed(alert, ticktime)
+                self.bot, guild_id, ALERT_KIND, alert.key, channel_id, alert_embed(alert)
             )
 
 
-async def setup(bot: WardenBot) -> None:
+async def setup(bot: Warden) -> None:
     await bot.add_cog(Protected(bot))

@@ -1,9 +1,10 @@
 """The galaxy tick: `/tick show`, `/tick refresh`, `/tick set`, and the "New galaxy tick" post.
 
 The cog owns the process's one `TickMonitor` and its one aiohttp session (opened when the cog
-loads, closed when it unloads). Every poll — scheduled (`cogs.announcements`) or asked for with
-`/tick refresh` — and every manual tick goes through `poll` / `set_manual`, which announce news
-to the tick channel of every guild this process serves.
+loads, closed when it unloads), and schedules the poll (every TICK_POLL_MINUTES, the first one
+soon after the start). Every poll — scheduled or asked for with `/tick refresh` — and every
+manual tick goes through `poll` / `set_manual`, which announce news to the tick channel of every
+guild this process serves.
 
 What is news. A tick this process stored is news when it is not the very first one stored
 (`PollResult.announce`). With several processes only one of them stores a tick; the others see
@@ -18,10 +19,11 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Final
 
 import aiohttp
 import discord
+from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
@@ -33,23 +35,23 @@ from bgs.ticks import (
     OVERDUE_AFTER,
     PRIMARY,
     PollResult,
-    TickMonitor,
     TickRecord,
     tick_status,
 )
+from cogs._bot import Warden
 from cogs._checks import officer_only, tenant_of
 from cogs._errors import UserError
-from cogs._jobs import Outcome, deliver, for_each_tenant
-from cogs._ui import Reply, embed, send, when
-from db.models import Guild
+from cogs._jobs import Outcome, deliver, for_each_tenant, schedule, unschedule
+from cogs._ui import Reply, age_text, embed, send, when
+from db.models import Tenant
+from feeds.ticks import TickMonitor
 from settings import ChannelKind
-
-if TYPE_CHECKING:
-    from bot import WardenBot
 
 log = logging.getLogger(__name__)
 
 KIND = "tick"  # the post ledger's kind
+TICK_POLL: Final = "tick-poll"  # the scheduler's job
+FIRST_POLL_AFTER = timedelta(seconds=15)  # let the gateway fill the guild cache first
 ANNOUNCE_FOR = timedelta(hours=1)
 SOURCE_LABELS = {
     PRIMARY: "Zoy's tick detector (galtick.json)",
@@ -66,18 +68,6 @@ OVERDUE_WARNING = (
 
 def source_label(source: str) -> str:
     return SOURCE_LABELS.get(source, source)
-
-
-def age_text(age: timedelta) -> str:
-    """'2 d 3 h', '3 h 12 min', '4 min' (negative ages, from clock skew, count as 0)."""
-    minutes = max(0, int(age.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
 
 
 def tick_embed(tick: TickRecord) -> discord.Embed:
@@ -103,7 +93,7 @@ def parse_tick_time(text: str) -> datetime:
 class Ticks(commands.Cog):
     tick = app_commands.Group(name="tick", description="The galaxy tick: show it, poll, or set it")
 
-    def __init__(self, bot: WardenBot) -> None:
+    def __init__(self, bot: Warden) -> None:
         self.bot = bot
         self._seen: TickRecord | None = None  # the newest stored tick this process has seen
         self._news: TickRecord | None = None  # the tick to announce
@@ -115,11 +105,26 @@ class Ticks(commands.Cog):
             timeout=aiohttp.ClientTimeout(total=settings.tick_http_timeout)
         )
         self.monitor = TickMonitor(self.bot.services.db, self.http, settings)
+        schedule(
+            self.bot.services.scheduler,
+            self.tick_poll,
+            TICK_POLL,
+            IntervalTrigger(minutes=settings.tick_poll_minutes, timezone=UTC),
+            next_run_time=datetime.now(UTC) + FIRST_POLL_AFTER,
+        )
 
     async def cog_unload(self) -> None:
+        unschedule(self.bot.services.scheduler, [TICK_POLL])
         await self.http.close()
 
     # -- polling and announcing ---------------------------------------------------------------
+
+    async def tick_poll(self, now: datetime | None = None) -> None:
+        """The scheduled poll: once connected to Discord, poll and announce a new tick."""
+        if not self.bot.is_ready():
+            log.info("tick poll skipped: not connected to Discord yet")
+            return
+        await self.poll(now)
 
     async def poll(self, now: datetime | None = None) -> PollResult:
         """Ask the tick sources now and announce a new tick."""
@@ -158,11 +163,11 @@ class Ticks(commands.Cog):
         key = tick.tick_time.isoformat()
         embeds = [tick_embed(tick)]
 
-        async def announce(guild: Guild) -> None:
-            if guild.guild_id not in told:
-                channel_id = tenants.channel_of(guild, ChannelKind.TICK)
-                self._outcomes[guild.guild_id] = await deliver(
-                    self.bot, guild.guild_id, KIND, key, channel_id, embeds
+        async def announce(tenant: Tenant) -> None:
+            if tenant.guild_id not in told:
+                channel_id = tenants.channel_of(tenant, ChannelKind.TICK)
+                self._outcomes[tenant.guild_id] = await deliver(
+                    self.bot, tenant.guild_id, KIND, key, channel_id, embeds
                 )
 
         await for_each_tenant(self.bot, "tick announcement", announce)
@@ -187,19 +192,19 @@ class Ticks(commands.Cog):
             lines += ["", OVERDUE_WARNING]
         await send(interaction, Reply([embed("Galaxy tick", "\n".join(lines))]))
 
+    @officer_only
     @tick.command(name="refresh", description="Poll the tick sources now (officers)")
-    @officer_only()
     async def refresh(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.poll()
         lines = self._poll_report(result, tenant_of(interaction))
         await send(interaction, Reply([embed("Tick sources polled", "\n".join(lines))]))
 
+    @officer_only
     @tick.command(
         name="set", description="Record the galaxy tick by hand when every source is down"
     )
     @app_commands.describe(time="The tick's date and time in UTC, e.g. 2026-11-26 11:00")
-    @officer_only()
     async def set_time(self, interaction: discord.Interaction, time: str) -> None:
         tick_time = parse_tick_time(time)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -221,12 +226,12 @@ class Ticks(commands.Cog):
         lines.append(self._announced(result, tenant_of(interaction)))
         await send(interaction, Reply([embed("Galaxy tick set", "\n".join(lines))]))
 
-    def _announced(self, result: PollResult, guild: Guild) -> str:
+    def _announced(self, result: PollResult, tenant: Tenant) -> str:
         """What became of the announcement of `result`'s new tick in this guild."""
         if not result.announce:
             return "It is the first tick stored, so it is not announced."
-        outcome = self._outcomes.get(guild.guild_id)
-        channel = f"<#{tenants.channel_of(guild, ChannelKind.TICK)}>"
+        outcome = self._outcomes.get(tenant.guild_id)
+        channel = f"<#{tenants.channel_of(tenant, ChannelKind.TICK)}>"
         if outcome is None:
             return "It was not announced here."
         if outcome is Outcome.NO_CHANNEL:
@@ -235,14 +240,14 @@ class Ticks(commands.Cog):
             return f"Posting it in {channel} failed; the next poll tries again."
         return f"Announced in {channel}."
 
-    def _poll_report(self, result: PollResult, guild: Guild) -> list[str]:
+    def _poll_report(self, result: PollResult, tenant: Tenant) -> list[str]:
         lines: list[str] = []
         latest = result.latest
         if result.new and latest is not None:
             lines += [
                 f"**New galaxy tick:** {when(latest.tick_time)}",
                 f"Source: {source_label(latest.source)}",
-                self._announced(result, guild),
+                self._announced(result, tenant),
             ]
         elif result.candidate is not None and result.source is not None:
             lines.append(
@@ -273,5 +278,5 @@ class Ticks(commands.Cog):
         return lines
 
 
-async def setup(bot: WardenBot) -> None:
+async def setup(bot: Warden) -> None:
     await bot.add_cog(Ticks(bot))

@@ -1,4 +1,5 @@
-"""Many rows into one guild's tables at the driver's speed: the plugin listener's hot path.
+"""Inserts that every writer shares: the dialect's INSERT (with ON CONFLICT on both dialects), and
+many rows into one guild's tables at the driver's speed, the plugin listener's hot path.
 
 Core works out every row's values in Python, column by column, and on SQLite that costs more
 than SQLite takes to store the row. So on SQLite these inserts go to the DBAPI cursor: each
@@ -6,7 +7,7 @@ table's statement is built once from its metadata, and each value goes through i
 bind processor, so it is stored exactly as Core stores it (the same text for an instant, the
 same JSON). On PostgreSQL they run the Core statement.
 
-The cursor is beneath the tenant session's hooks (`db.session`), so on SQLite these functions
+The cursor is beneath the tenant session's hooks (`db.database`), so on SQLite these functions
 stamp the session's guild on every row themselves and refuse a row of another guild, as those
 hooks do. Columns with defaults are refused: a row must give every value it stores.
 """
@@ -20,17 +21,37 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from db.session import check_guild
+from db.database import check_guild
 from db.types import UTCDateTime
 
 INSTANTS_REMEMBERED = 4096  # converted instants kept per column (a batch repeats its tick's)
 
 Processor = Callable[[Any], Any]
+
+
+def table_of(model: type[Any]) -> Table:
+    """A model's table (every model of ours maps exactly one)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def dialect_name(session: Session | AsyncSession) -> str:
+    """The name of the session's database dialect: "sqlite" or "postgresql"."""
+    return session.get_bind().dialect.name
+
+
+def dialect_insert(dialect: str, target: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into a model or table for `dialect`, which supports ON CONFLICT (both do)."""
+    if dialect == "postgresql":
+        return postgresql.insert(target)
+    return sqlite.insert(target)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from bgs import apikeys
 from bgs.apikeys import KeyOwner
-from db.session import Database
+from db.database import Database
 
 KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from listener.app import create_app
-
-if TYPE_CHECKING:
-    from bot import Services
+from listener.requests import ListenerContext
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +15,11 @@ log = logging.getLogger(__name__)
 class ListenerServer:
     """The aiohttp site on LISTENER_HOST:LISTENER_PORT (port 0 picks a free port)."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, context: ListenerContext) -> None:
+        self._context = context
         self._runner: web.AppRunner | None = None
-        self.host = services.settings.listener_host
-        self.port = services.settings.listener_port
+        self.host = context.settings.listener_host
+        self.port = context.settings.listener_port
 
     @property
     def app(self) -> web.Application:
@@ -35,7 +32,7 @@ class ListenerServer:
         return f"http://{self.host}:{self.port}/"
 
     async def start(self) -> None:
-        app = create_app(self._services)
+        app = create_app(self._context)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)

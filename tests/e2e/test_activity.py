@@ -21,16 +21,14 @@ import pytest
 
 from bgs import objectives, protected
 from bgs.periods import period_for
-from tests.conftest import PluginClient, sample
-from tests.e2e.conftest import FACTION, Squadron
-from tests.e2e.posting import in_tick, ticks_of, update_guild
 from tests.fakes.fake_discord import (
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
     InteractionRecord,
     SentFile,
 )
-from tests.integration.plugin_events import (
+from tests.helpers.plugin import PluginClient, sample
+from tests.helpers.plugin_events import (
     ADF,
     ALPHA,
     BETA,
@@ -50,6 +48,7 @@ from tests.integration.plugin_events import (
     mission_failed,
     space_cz,
 )
+from tests.helpers.squadron import FACTION, Squadron, in_tick, ticks_of, update_guild
 
 TICK, TICK_TIME = "zoy-7aa3e8fcc79b08a08a58", datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
 LAST, LAST_TIME = "zoy-0000000000000000last", datetime(2026, 11, 25, 11, 0, tzinfo=UTC)

@@ -5,24 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import discord
 import pytest
-from sqlalchemy import select
 
 from bgs import tenants
-from bot import build_bot
-from db.models import Guild, KnownFaction
-from settings import ChannelKind
-from tests.conftest import PluginClient, settings_for
-from tests.e2e.conftest import FACTION, Squadron, eventually, tenants_for
-from tests.fakes.fake_discord import SEND_MESSAGES, FakeDiscord, FakeGuild
+from db.models import KnownFaction, Tenant
+from settings import ChannelKind, TenantsFile
+from tests.fakes.fake_discord import MANAGE_GUILD, SEND_MESSAGES, FakeDiscord, FakeGuild
+from tests.helpers.plugin import PluginClient, create_api_key, settings_for
+from tests.helpers.plugin_events import market_sell
+from tests.helpers.squadron import DENIED, FACTION, Squadron, eventually, tenants_for
+from warden.discord_bot import build_bot
 
-DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
 
-
-async def guild_row(squadron: Squadron) -> Guild:
+async def guild_row(squadron: Squadron) -> Tenant:
     async with squadron.bot.services.db.tenant(squadron.guild.id) as session:
-        row = await tenants.get_guild(session)
+        row = await tenants.get_tenant(session)
     assert row is not None
     return row
 
@@ -44,7 +43,7 @@ async def test_config_show_for_members(squadron: Squadron) -> None:
 
 async def test_long_config_show_stays_within_limits(squadron: Squadron) -> None:
     async with squadron.bot.services.db.tenant_write(squadron.guild.id) as session:
-        guild = await tenants.get_guild(session)
+        guild = await tenants.get_tenant(session)
         assert guild is not None
         guild.officer_roles.extend(tenants.OfficerRole(role_id=10**18 + n) for n in range(300))
     record = await squadron.member("config show")
@@ -261,10 +260,60 @@ async def test_every_config_change_is_logged(
     assert f"guild {squadron.guild.id}:" in caplog.text and "ran /config faction" in caplog.text
 
 
-async def test_nothing_leaks_between_guilds(squadron: Squadron) -> None:
-    async with squadron.bot.services.db.unscoped() as session:
-        rows = (await session.execute(select(Guild.guild_id))).scalars().all()
-    assert rows == [squadron.guild.id]
+async def test_nothing_leaks_between_guilds(
+    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Two guilds with data of their own on one database: every command of one shows only its
+    own data (switching the tenant filter off makes this test fail)."""
+    other = fake.add_guild(
+        guild.id + (7 << 22), "Beta Wing", channels=["general", "bgs-tick"], roles=["Officer"]
+    )
+    tenants_file = TenantsFile(tenants=(*tenants_for(guild).tenants, *tenants_for(other).tenants))
+    settings = settings_for(sqlite_url, tmp_path, discord_token="fake-bot-token")
+    bot = build_bot(settings, tenants_file, guild_ready_timeout=0.05)
+    at = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
+    async with fake.run_bot(bot), aiohttp.ClientSession() as http:
+        for fake_guild, name in ((guild, "Alpha"), (other, "Beta")):
+            key = await create_api_key(bot.services, fake_guild.id, label=f"{name} key")
+            plugin = PluginClient(http, bot.services.listener.url, key)
+            sale = market_sell(
+                at, f"{name} Traders", count=2, sale=1000, paid=500, cmdr=f"Cmdr {name}"
+            )
+            assert (await plugin.post_events([sale])).status == 200
+            for path, options in (
+                ("objective create", {"title": f"{name} objective", "type": "boost"}),
+                ("protected add", {"faction": f"{name} Allies", "force": True}),
+            ):
+                record = await fake.invoke(
+                    path, options, guild_id=fake_guild.id, permissions=MANAGE_GUILD
+                )
+                await record.wait_reply()
+
+        async def shown(fake_guild: FakeGuild) -> str:
+            texts = []
+            for path, options in (
+                ("leaderboard", {"period": "all"}),
+                ("objective list", {"active": False}),
+                ("protected list", {}),
+                ("apikey list", {}),
+                ("config show", {}),
+            ):
+                record = await fake.invoke(
+                    path, options, guild_id=fake_guild.id, permissions=MANAGE_GUILD
+                )
+                await record.wait_reply()
+                texts.append(record.text())
+            choices = await fake.autocomplete(
+                "activity cmdr", focused="cmdr", guild_id=fake_guild.id
+            )
+            texts += [choice["name"] for choice in choices]
+            return "\n".join(texts)
+
+        alpha, beta = await shown(guild), await shown(other)
+    for text, own, foreign in ((alpha, "Alpha", "Beta"), (beta, "Beta", "Alpha")):
+        for thing in ("Cmdr {}", "{} objective", "{} Allies", "{} key"):
+            assert thing.format(own) in text
+            assert thing.format(foreign) not in text
 
 
 async def test_channels_and_roles_deleted_while_offline_are_dropped_at_start(
@@ -279,7 +328,7 @@ async def test_channels_and_roles_deleted_while_offline_are_dropped_at_start(
 
         async def dropped() -> bool:
             async with bot.services.db.tenant(guild.id) as session:
-                row = await tenants.get_guild(session)
+                row = await tenants.get_tenant(session)
             assert row is not None
             return tenants.channel_of(row, ChannelKind.TICK) is None and not row.officer_roles
 

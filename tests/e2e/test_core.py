@@ -7,6 +7,7 @@ import gc
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
@@ -14,12 +15,14 @@ from discord import app_commands
 from sqlalchemy import select
 
 from bgs import tenants
-from bot import COMMAND_HASH_KEY, build_bot, run_bot
+from cogs._checks import hide_officer_commands, is_officer_command, officer_only
 from cogs._posting import post_once
 from db.models import BotState
-from tests.conftest import settings_for
-from tests.e2e.conftest import GUILD, Squadron, eventually, tenants_for
 from tests.fakes.fake_discord import FakeDiscord, FakeGuild
+from tests.helpers.plugin import settings_for
+from tests.helpers.squadron import GUILD, Squadron, eventually, tenants_for
+from warden.discord_bot import COMMAND_HASH_KEY, build_bot
+from warden.run import run_bot
 
 OFFICER_COMMANDS = {"apikey"}
 
@@ -100,7 +103,7 @@ async def test_open_registration_registers_on_join_and_on_first_command(
 
         async def marked_left() -> bool:
             async with bot.services.db.tenant(joined.id) as session:
-                row = await tenants.get_guild(session)
+                row = await tenants.get_tenant(session)
             return row is not None and row.left_at is not None  # the row is kept
 
         await eventually(marked_left)
@@ -136,16 +139,43 @@ async def test_reconnect_keeps_answering(squadron: Squadron) -> None:
     assert "BGS Warden collects" in record.text()
 
 
-def test_checks_are_declared_with_default_permissions() -> None:
-    from cogs._checks import officer_command
+def test_one_officer_mark_decides_the_check_help_and_what_discord_hides() -> None:
+    """A top-level command that is officer-only throughout is hidden from members by Discord; a
+    group that members also use stays visible; subcommands inherit their group's mark."""
 
-    @officer_command()
-    @app_commands.command(name="x", description="x")
-    async def x(interaction: discord.Interaction) -> None:  # pragma: no cover
+    async def callback(interaction: discord.Interaction) -> None:  # pragma: no cover
         return
 
-    assert x.default_permissions is not None and x.default_permissions.manage_guild
-    assert len(x.checks) == 1
+    def command(name: str) -> app_commands.Command[Any, ..., None]:
+        return app_commands.Command(name=name, description=name, callback=callback)
+
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(
+        discord.Client(intents=discord.Intents.none())
+    )
+    marked_group = officer_only(app_commands.Group(name="keys", description="keys"))
+    marked_group.add_command(command("make"))
+    every_sub = app_commands.Group(name="every", description="every")
+    every_sub.add_command(officer_only(command("one")))
+    every_sub.add_command(officer_only(command("two")))
+    mixed = app_commands.Group(name="mixed", description="mixed")
+    mixed.add_command(command("show"))
+    mixed.add_command(officer_only(command("edit")))
+    for top in (marked_group, every_sub, mixed, officer_only(command("solo")), command("open")):
+        tree.add_command(top)
+
+    hide_officer_commands(tree)
+
+    hidden = {
+        top.name
+        for top in tree.get_commands()
+        if isinstance(top, app_commands.Command | app_commands.Group)
+        and top.default_permissions is not None
+        and top.default_permissions.manage_guild
+    }
+    assert hidden == {"keys", "every", "solo"}
+    assert is_officer_command(marked_group.get_command("make"))
+    assert is_officer_command(mixed.get_command("edit"))
+    assert not is_officer_command(mixed.get_command("show"))
 
 
 async def test_posts_for_a_guild_of_another_shard_go_over_rest(squadron: Squadron) -> None:

@@ -13,10 +13,9 @@ import pytest
 from bgs import objectives
 from bgs.objectives import ObjectiveProgress
 from cogs._ui import ts
-from tests.conftest import PluginClient
-from tests.e2e.conftest import Squadron, eventually
 from tests.fakes.fake_discord import JSON, InteractionRecord
-from tests.integration.plugin_events import (
+from tests.helpers.plugin import PluginClient
+from tests.helpers.plugin_events import (
     ADF,
     ALPHA,
     ALPHA_POS,
@@ -31,6 +30,7 @@ from tests.integration.plugin_events import (
     influence,
     jump,
 )
+from tests.helpers.squadron import Squadron, eventually
 
 DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
 ONE, TWO, THREE, FOUR, FIVE, SIX = (f"Cmdr {name}" for name in "ABCDEF")

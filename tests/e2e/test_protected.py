@@ -14,10 +14,9 @@ from bgs.protected import ALERT_KIND, ProtectedInfo, add_protected, alert_key, l
 from cogs._ui import ts
 from db.models import KnownFaction, PostLedger, ProtectedHarm
 from settings import ChannelKind
-from tests.conftest import PluginClient
-from tests.e2e.conftest import Squadron, eventually
 from tests.fakes.fake_discord import SEND_MESSAGES, FakeMessage
-from tests.integration.plugin_events import (
+from tests.helpers.plugin import PluginClient
+from tests.helpers.plugin_events import (
     ADF,
     ALPHA,
     BETA_UNION,
@@ -35,6 +34,7 @@ from tests.integration.plugin_events import (
     mission_failed,
     space_cz,
 )
+from tests.helpers.squadron import Squadron, eventually
 
 DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
 TICK1 = "zoy-7aa3e8fcc79b08a08a58"  # the tick of plugin_events' events
@@ -82,7 +82,7 @@ async def protect(squadron: Squadron, faction: str, **options: Any) -> None:
 
 async def set_alerts_channel(squadron: Squadron, name: str | None = "bgs-alerts") -> None:
     async with squadron.bot.services.db.tenant_write(squadron.guild.id) as session:
-        guild = await tenants.get_guild(session)
+        guild = await tenants.get_tenant(session)
         assert guild is not None
         tenants.set_channel(guild, ChannelKind.ALERTS, squadron.channel(name) if name else None)
 

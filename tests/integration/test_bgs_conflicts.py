@@ -12,7 +12,7 @@ from bgs.alerts import Pending
 from bgs.conflicts import (
     ConflictChange,
     ConflictStatus,
-    Observations,
+    NewestReports,
     Scope,
     Side,
     conflict_digest,
@@ -20,9 +20,10 @@ from bgs.conflicts import (
     on_events_stored,
 )
 from bgs.events import parse_envelope
-from bgs.ingest import IngestResult, StoredEvent, store_events
-from db.models import ConflictState, Guild, ProtectedFaction
-from db.session import Database
+from bgs.ingest import IngestResult, StoredEvent
+from db.database import Database
+from db.models import ConflictState, ProtectedFaction, Tenant
+from tests.helpers.plugin_events import store_envelopes
 
 GUILD = 1001
 OURS = "Alpha Defence Force"
@@ -75,22 +76,31 @@ def jump(
     return data
 
 
+def newest(stored: list[StoredEvent]) -> NewestReports:
+    """Each system's newest conflict report among stored events (what the after-ingest run
+    applies)."""
+    reports = NewestReports()
+    for item in stored:
+        reports.add(item)
+    return reports
+
+
 async def add_guild(db: Database, faction: str | None = OURS) -> None:
     async with db.tenant_write(GUILD) as session:
-        session.add(Guild(name="Alpha Wing", faction=faction, source="discord", registered_at=T0))
+        session.add(Tenant(name="Alpha Wing", faction=faction, source="discord", registered_at=T0))
         session.add(ProtectedFaction(name=GUARDED, created_at=T0))
 
 
 async def store(db: Database, *events: dict[str, Any]) -> IngestResult:
     envelopes = [parse_envelope(index, event) for index, event in enumerate(events)]
     async with db.tenant_write(GUILD) as session:
-        return await store_events(session, envelopes)
+        return await store_envelopes(session, envelopes)
 
 
 async def ingest(db: Database, *events: dict[str, Any]) -> list[ConflictChange]:
     """What the listener does: store the batch, then run the after-ingest hook."""
     stored = (await store(db, *events)).stored
-    return await on_events_stored(db, GUILD, Observations(stored))
+    return await on_events_stored(db, GUILD, newest(stored))
 
 
 def brief(changes: list[ConflictChange]) -> list[tuple[str, str, str, int, int, str]]:
@@ -137,9 +147,9 @@ async def test_a_war_from_announcement_to_its_end(db: Database) -> None:
     assert brief(activated) == [("activated", "Alpha", OURS, 0, 0, "active")]
     assert activated[0].previous_status is ConflictStatus.PENDING
     assert brief(won) == [("day_won", "Alpha", OURS, 1, 0, "active")]
-    assert won[0].scored_by == (OURS,) and won[0].previous_days == (0, 0)
+    assert won[0].previous_days == (0, 0)
     assert brief(lost) == [("day_lost", "Alpha", OURS, 1, 1, "active")]
-    assert lost[0].scored_by == (PIRATES,)
+    assert lost[0].previous_days == (1, 0)
     assert same == [] and other_side == []
     assert brief(gone) == [("gone", "Alpha", OURS, 1, 1, "ended")]
     assert after == []
@@ -253,7 +263,7 @@ async def test_score_changes_seen_late(db: Database) -> None:
     reset = await ingest(db, jump("Kappa", 20, war(PIRATES, OURS, (0, 0))))
 
     assert brief(both) == [("days", "Kappa", OURS, 2, 2, "active")]
-    assert set(both[0].scored_by) == {OURS, PIRATES}
+    assert both[0].previous_days == (1, 1)
     assert brief(reset) == [("new", "Kappa", OURS, 0, 0, "active")]
 
 
@@ -278,9 +288,9 @@ async def test_a_guild_without_a_faction_stores_conflicts_without_alerts(db: Dat
 
 async def test_the_same_batch_applied_twice_at_once_alerts_once(db: Database) -> None:
     await add_guild(db)
-    first = Observations((await store(db, jump("Nu", 0, war(OURS, PIRATES)))).stored)
+    first = newest((await store(db, jump("Nu", 0, war(OURS, PIRATES)))).stored)
     created = await asyncio.gather(*(on_events_stored(db, GUILD, first) for _ in range(3)))
-    second = Observations((await store(db, jump("Nu", 10, war(OURS, PIRATES, (1, 0))))).stored)
+    second = newest((await store(db, jump("Nu", 10, war(OURS, PIRATES, (1, 0))))).stored)
     scored = await asyncio.gather(*(on_events_stored(db, GUILD, second) for _ in range(3)))
 
     assert sorted(len(changes) for changes in created) == [0, 0, 1]
@@ -304,7 +314,7 @@ def test_after_ingest_keeps_each_systems_newest_observation_and_the_harm_events_
     pending.add(stored(6, jump("Nu", 20, factions=False)))  # says nothing of conflicts
     pending.add(stored(2, jump("Xi", 0)))
     pending.add(stored(7, crime))
-    newest = pending.observations.newest()
+    newest = pending.reports.newest()
     assert sorted(newest) == ["Nu", "Xi"]
     assert [c.side1.won_days for c in newest["Nu"].conflicts.values()] == [2]
     assert [item.id for item in pending.harm] == [7]

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from bgs import ingest
 from bgs.events import parse_envelope
-from bgs.ingest import EventWriter, Mentions, Names, RecentNames, collect_names
+from bgs.ingest import EventWriter
+from bgs.ingest import writer as writer_module
+from bgs.ingest.known import Mentions, Names, RecentNames, collect_names
 from db import models
-from db import session as session_module
-from db.session import Database, TenantIsolationError
-from tests.integration.test_listener import market_event
+from db import sqlite as sqlite_module
+from db.database import Database, TenantIsolationError
+from tests.helpers.plugin import market_event
 
 GUILD = 42
 
@@ -56,13 +57,13 @@ async def test_a_batch_the_database_refuses_fails_alone(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     groups: list[int] = []
-    store = ingest._store
+    store = writer_module.write_batches
 
     def counting(session: Any, batches: Any, *args: Any) -> Any:
         groups.append(len(batches))
         return store(session, batches, *args)
 
-    monkeypatch.setattr(ingest, "_store", counting)
+    monkeypatch.setattr(writer_module, "write_batches", counting)
     writer = EventWriter(db)
     bad = batch(100)
     bad[2]["Count"] = 10**30  # no 64-bit column holds it: the database refuses the row
@@ -135,8 +136,8 @@ async def test_a_busy_writer_keeps_the_sqlite_log_short(
 ) -> None:
     """Transactions back to back never find the whole log copied, yet the log is rewound once it
     is `REWIND_PAGES` long instead of growing until a commit copies all of it."""
-    monkeypatch.setattr(session_module, "CHECKPOINT_EVERY", 0.01)
-    monkeypatch.setattr(session_module, "REWIND_PAGES", 100)
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_EVERY", 0.01)
+    monkeypatch.setattr(sqlite_module, "REWIND_PAGES", 100)
     wal = Path(sqlite_url.removeprefix("sqlite+aiosqlite:///") + "-wal")
     db = Database(sqlite_url)
     try:

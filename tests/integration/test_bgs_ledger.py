@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bgs import ledger
+from db.database import Database
 from db.models import PostLedger
-from db.session import Database
 
 GUILD, OTHER = 1001, 2002
 CHANNEL = 5555

@@ -22,8 +22,8 @@ from bgs.ingest import replace_activity
 from bgs.names import faction_names, system_names
 from bgs.objectives import Contribution, ObjectiveError, ObjectiveNotFoundError
 from db import models
-from db.session import Database
-from tests.integration.plugin_events import (
+from db.database import Database
+from tests.helpers.plugin_events import (
     ADF,
     ALPHA,
     ALPHA_ADDRESS,

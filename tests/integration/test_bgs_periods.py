@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from bgs.events import parse_envelope
-from bgs.ingest import replace_activity, store_events
+from bgs.ingest import replace_activity
 from bgs.periods import UnknownPeriodError, latest_ticks, resolve_period
 from db import models
-from db.session import Database
+from db.database import Database
+from tests.helpers.plugin_events import store_envelopes
 
 GUILD, OTHER = 1001, 2002
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
@@ -39,7 +40,7 @@ def jump(at: datetime, tickid: str, ticktime: datetime | None, cmdr: str = "Ann"
 
 async def store(db: Database, guild: int, *events: dict[str, Any]) -> None:
     async with db.tenant_write(guild) as session:
-        await store_events(session, [parse_envelope(i, e) for i, e in enumerate(events)])
+        await store_envelopes(session, [parse_envelope(i, e) for i, e in enumerate(events)])
 
 
 async def put_activity(db: Database, guild: int, tickid: str, ticktime: datetime) -> None:
@@ -61,7 +62,7 @@ async def test_no_data_means_empty_tick_periods(db: Database) -> None:
     for code in ("ct", "lt"):
         async with db.tenant(GUILD) as session:
             period = await resolve_period(session, code, NOW)
-        assert period.is_empty
+        assert period.by_tick and period.tick is None
         assert "no tick is known" in period.description
 
 
@@ -80,7 +81,7 @@ async def test_only_one_tick_known(db: Database) -> None:
     assert await resolve(db, "ct") == ("zoy-2", T2, None)
     async with db.tenant(GUILD) as session:
         last = await resolve_period(session, "lt", NOW)
-    assert last.is_empty
+    assert last.by_tick and last.tick is None
     assert last.tick is None
 
 

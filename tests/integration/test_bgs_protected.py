@@ -14,7 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from bgs.events import parse_envelope
-from bgs.ingest import IngestResult, store_events
+from bgs.ingest import IngestResult
 from bgs.protected import (
     AlertRef,
     DuplicateProtectedError,
@@ -36,8 +36,9 @@ from bgs.protected import (
     on_events_stored,
     remove_protected,
 )
+from db.database import Database
 from db.models import ConflictState, KnownFaction, ProtectedFaction, ProtectedHarm
-from db.session import Database
+from tests.helpers.plugin_events import store_envelopes
 
 GUILD, OTHER = 1001, 2002
 TICK1 = "zoy-7aa3e8fcc79b08a08a58"
@@ -162,7 +163,7 @@ def fsd_jump(system: str, address: int) -> dict[str, Any]:
 async def store(db: Database, guild: int, *events: dict[str, Any]) -> IngestResult:
     async with db.tenant_write(guild) as session:
         envelopes = [parse_envelope(index, item) for index, item in enumerate(events)]
-        return await store_events(session, envelopes)
+        return await store_envelopes(session, envelopes)
 
 
 async def ingest(db: Database, guild: int, *events: dict[str, Any]) -> list[AlertRef]:

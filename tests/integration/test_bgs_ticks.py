@@ -15,13 +15,13 @@ from bgs.ticks import (
     FALLBACK,
     MANUAL,
     PRIMARY,
-    TickMonitor,
     TickRecord,
     tick_overdue,
     tick_status,
 )
+from db.database import Database
 from db.models import GalaxyTick
-from db.session import Database
+from feeds.ticks import TickMonitor
 from tests.fakes.tick_source import FakeTickSource, Mode
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -115,7 +115,7 @@ async def test_failing_primary_falls_back(
 ) -> None:
     await seed(db, http, fake)
     fake.primary.mode = mode
-    caplog.set_level(logging.WARNING, logger="bgs.ticks")
+    caplog.set_level(logging.WARNING, logger="feeds.ticks")
 
     result = await monitor(db, http, fake).poll()
 
@@ -163,7 +163,7 @@ async def test_both_sources_failing_stores_nothing_and_the_watchdog_fires(
     await monitor(db, http, fake).set_manual(OLD_TICK, now=NOW)
     fake.primary.mode = Mode.DOWN
     fake.fallback.mode = Mode.GARBAGE
-    caplog.set_level(logging.WARNING, logger="bgs.ticks")
+    caplog.set_level(logging.WARNING, logger="feeds.ticks")
 
     ticks = monitor(db, http, fake)
     result = await ticks.poll(now=NOW)
@@ -179,7 +179,7 @@ async def test_both_sources_failing_stores_nothing_and_the_watchdog_fires(
     assert await stored(db) == [(OLD_TICK, MANUAL)]
 
     fake.primary.mode = Mode.NORMAL
-    caplog.set_level(logging.INFO, logger="bgs.ticks")
+    caplog.set_level(logging.INFO, logger="feeds.ticks")
     recovered = await ticks.poll(now=NOW + timedelta(minutes=10))
     assert recovered.announce and not recovered.overdue
     assert "tick watchdog: ticks are arriving again" in caplog.messages
@@ -298,7 +298,7 @@ async def test_a_recovering_source_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     ticks = monitor(db, http, fake)
-    caplog.set_level(logging.DEBUG, logger="bgs.ticks")
+    caplog.set_level(logging.DEBUG, logger="feeds.ticks")
     fake.primary.mode = Mode.DOWN
     await ticks.poll(now=NOW)
     await ticks.poll(now=NOW)

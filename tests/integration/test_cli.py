@@ -8,8 +8,8 @@ import pytest
 
 import bot
 from bgs import apikeys
-from db.session import Database
-from tests.conftest import GUILD_A
+from db.database import Database
+from tests.helpers.plugin import GUILD_A
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Table, insert, select, text
 
 from db import bulk, models
-from db.session import Database, TenantIsolationError
+from db.database import Database, TenantIsolationError
 
 A, B = 7001, 7002
 IDENTITY = ("guild_id", "timestamp", "content_hash")

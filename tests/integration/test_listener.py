@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bgs import apikeys, events
-from bot import Services
 from db import models
 from listener.app import LIMITER
 from listener.discovery import REQUESTED_EVENTS
-from tests.conftest import GUILD_A, GUILD_B, PluginClient, create_api_key, sample
+from tests.helpers.plugin import GUILD_A, GUILD_B, PluginClient, create_api_key, sample
+from warden.services import Services
 
 BATCHES = [f"02-events-batch-{n:02d}.json" for n in range(1, 11)]
 

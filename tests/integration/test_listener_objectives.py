@@ -20,9 +20,8 @@ import pytest
 
 from bgs import apikeys
 from bgs import objectives as obj
-from bot import Services
 from settings import TenantsFile, load_settings
-from tests.integration.plugin_events import (
+from tests.helpers.plugin_events import (
     ADF,
     ALPHA,
     ALPHA_POS,
@@ -40,6 +39,7 @@ from tests.integration.plugin_events import (
     market_sell,
     space_cz,
 )
+from warden.services import Services
 
 GUILD, OTHER_GUILD = 1001, 2002
 SAMPLE = Path(__file__).parents[1] / "fixtures" / "bgstally" / "04-objectives-get.json"

@@ -24,12 +24,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-import db.session
-from bot import Services
+import db.database
+import db.sqlite
 from db import models
 from settings import TenantsFile
-from tests.conftest import GUILD_A, PluginClient, create_api_key, settings_for
-from tests.integration.test_listener import market_event
+from tests.helpers.plugin import GUILD_A, PluginClient, create_api_key, market_event, settings_for
+from warden.services import Services
 
 UNAVAILABLE = {"error": "the database is unavailable right now; the data was not stored"}
 
@@ -106,7 +106,7 @@ def batch(first: int) -> list[dict[str, Any]]:
 
 async def stored(database_url: str) -> int:
     """Events stored in the guild, counted over a connection of the test's own."""
-    database = db.session.Database(database_url)
+    database = db.database.Database(database_url)
     try:
         async with database.unscoped() as session:
             statement = select(func.count()).select_from(models.Event)
@@ -126,7 +126,7 @@ async def timed_post(plugin: PluginClient, events: list[dict[str, Any]]) -> tupl
 async def test_postgres_down_is_503_and_recovers_without_restart(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outage: str
 ) -> None:
-    monkeypatch.setattr(db.session, "POSTGRES_CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(db.database, "POSTGRES_CONNECT_TIMEOUT", 1.0)
     real = make_url(postgres_url)
     proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
     await proxy.start()
@@ -162,7 +162,7 @@ async def test_postgres_down_is_503_and_recovers_without_restart(
 async def test_sqlite_write_lock_held_elsewhere_is_503_and_recovers(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db.session, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(db.sqlite, "SQLITE_BUSY_TIMEOUT_MS", 300)
     path = make_url(sqlite_url).database
     assert path is not None
     async with running(sqlite_url, tmp_path) as (services, plugin):

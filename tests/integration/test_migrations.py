@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
+from db.database import Database
 from db.migrate import upgrade
 from db.models import (
     Activity,
@@ -23,8 +24,7 @@ from db.models import (
     ObjectiveSettlement,
     ObjectiveTarget,
 )
-from db.session import Database
-from tests.conftest import Postgres, postgres_admin
+from tests.helpers.databases import Postgres, postgres_admin
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 GUILD = 42

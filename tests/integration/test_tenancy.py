@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
+from db.database import Database, TenantIsolationError
 from db.models import Event, MarketSell, Objective, ObjectiveTarget
-from db.session import Database, TenantIsolationError
 
 A, B = 1001, 2002
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -10,15 +10,8 @@ import pytest
 
 from bgs.objectives import Contribution, ObjectiveProgress, SettlementProgress, TargetProgress
 from cogs._errors import UserError
-from cogs.objectives import (
-    overall_bar,
-    parse_id,
-    parse_instant,
-    progress_lines,
-    stars,
-    target_block,
-    target_line,
-)
+from cogs._objective_views import overall_bar, progress_lines, stars, target_block, target_line
+from cogs._options import parse_id, parse_instant
 
 ADF, UNION = "Alpha Defence Force", "Beta Union"
 ALPHA, BETA = "Test System Alpha", "Test System Beta"

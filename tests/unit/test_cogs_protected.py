@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bgs.protected import HarmAlert, HarmKind, HarmLine, HarmSummary, HarmTotal, KindTotal
-from cogs.protected import alert_embed, harm_marks, total_text
+from cogs._harm import harm_marks, total_text
+from cogs.protected import alert_embed
 
 TRADERS, PIRATES = "Alpha Traders", "Alpha Pirates"
 ALPHA, BETA = "Test System Alpha", "Test System Beta"
@@ -84,9 +85,17 @@ def test_a_long_alert_stays_within_discords_limits() -> None:
         for n in range(100)
     ]
     alert = HarmAlert(
-        1, TRADERS, "*our* ally", None, "Ann", "zoy-1", harms, {HarmKind.MURDER: KindTotal(100, 1)}
+        1,
+        TRADERS,
+        "*our* ally",
+        None,
+        "Ann",
+        "zoy-1",
+        None,
+        harms,
+        {HarmKind.MURDER: KindTotal(100, 1)},
     )
-    embed = alert_embed(alert, None)
+    embed = alert_embed(alert)
     assert embed.title == "⚠️ CMDR Ann harmed Alpha Traders"
     assert embed.description is not None and len(embed.description) <= 4096
     assert len(embed) <= 6000

@@ -78,7 +78,7 @@ def test_calendar_bounds(code: str, now: datetime, start: datetime, end: datetim
     assert (period.start, period.end) == (start, end)
     assert period.tick is None
     assert not period.by_tick
-    assert not period.is_empty
+    assert not (period.by_tick and period.tick is None)
     assert period.start is not None
     assert period.start.tzinfo is not None
     assert period.start.strftime("%Y-%m-%d %H:%M UTC") in period.description
@@ -102,7 +102,7 @@ def test_all_has_no_bounds() -> None:
     period = period_for("all", at(2026, 11, 26), TICKS)
     assert (period.start, period.end, period.tick) == (None, None, None)
     assert not period.by_tick
-    assert not period.is_empty
+    assert not (period.by_tick and period.tick is None)
 
 
 def test_current_and_last_tick() -> None:
@@ -111,7 +111,7 @@ def test_current_and_last_tick() -> None:
     assert current.tick == TICKS[0]
     assert (current.start, current.end) == (TICKS[0].ticktime, None)
     assert current.by_tick
-    assert not current.is_empty
+    assert not (current.by_tick and current.tick is None)
     assert "zoy-new" in current.description
     assert "2026-11-26 11:05 UTC" in current.description
 
@@ -126,14 +126,14 @@ def test_only_one_tick_known() -> None:
     assert period_for("ct", at(2026, 11, 26), ticks).tick == ticks[0]
     last = period_for("lt", at(2026, 11, 26), ticks)
     assert last.tick is None
-    assert last.is_empty
+    assert last.by_tick and last.tick is None
     assert "no tick before the current one" in last.description
 
 
 def test_no_tick_known() -> None:
     for code in ("ct", "lt"):
         period = period_for(code, at(2026, 11, 26), [])
-        assert period.is_empty
+        assert period.by_tick and period.tick is None
         assert (period.start, period.end, period.tick) == (None, None, None)
         assert "no tick is known" in period.description
 

@@ -1,0 +1,182 @@
+"""Group commit: the batches that arrive together for a guild are stored together.
+
+`EventWriter` writes every batch waiting for the same guild in one transaction, each table's
+rows at once through `db.bulk`, and answers each batch exactly as if the batches had been stored
+one after another in arrival order (`bgs.ingest.store`). A batch the database refuses fails
+alone: the group is then written again batch by batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from bgs.events import Envelope
+from bgs.ingest.known import Names, RecentNames
+from bgs.ingest.store import Batch, IngestResult, prepare, write_batches
+from db.database import Database, is_unavailable
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP_EVENTS = 2000
+MAX_LOCK_HOLD_SECONDS = 0.1  # then other writers get the SQLite write lock before more groups
+
+
+@dataclass(slots=True)
+class _Job:
+    batch: Batch
+    done: asyncio.Future[IngestResult]
+    alone: bool = False  # to be stored in a transaction of its own
+    abandoned: bool = False  # its request went away before it was taken
+
+    def settle(self, outcome: IngestResult | BaseException) -> None:
+        if self.done.done():  # its request was cancelled meanwhile
+            return
+        if isinstance(outcome, IngestResult):
+            self.done.set_result(outcome)
+        else:
+            self.done.set_exception(outcome)
+
+
+def _settle(jobs: Sequence[_Job], results: Sequence[IngestResult]) -> None:
+    for job, result in zip(jobs, results, strict=True):
+        job.settle(result)
+
+
+@dataclass(slots=True)
+class _Queue:
+    """One guild's batches waiting to be written, and the names its writes refreshed lately.
+
+    Request handlers append; the chain that writes (possibly in another thread) takes from the
+    left. Both are single deque operations, so they need no lock.
+    """
+
+    jobs: deque[_Job] = field(default_factory=deque)
+    recent: RecentNames = field(default_factory=RecentNames)
+    drain: asyncio.Task[None] | None = None
+
+    def take(self, max_events: int) -> list[_Job]:
+        """The oldest waiting jobs, up to `max_events` events (at least one job)."""
+        taken: list[_Job] = []
+        count = 0
+        while self.jobs:
+            job = self.jobs[0]
+            if job.abandoned:
+                self.jobs.popleft()
+                continue
+            size = len(job.batch.envelopes)
+            if taken and (job.alone or taken[0].alone or count + size > max_events):
+                break
+            taken.append(self.jobs.popleft())
+            count += size
+        return taken
+
+
+class _Chain:
+    """The transactions of one hold of the write lock, back to back: each stores the group
+    waiting at that moment, which is answered once it is committed (see
+    `Database.run_tenant_chain`)."""
+
+    def __init__(
+        self, queue: _Queue, loop: asyncio.AbstractEventLoop, max_events: int, until: float
+    ) -> None:
+        self.queue = queue
+        self.group: list[_Job] = []  # the group of the transaction running, until committed
+        self._loop = loop
+        self._max_events = max_events
+        self._until = until
+        self._results: list[IngestResult] = []
+        self._names = Names()
+
+    def __call__(self, session: Session) -> bool:
+        if time.monotonic() > self._until:
+            return False  # let other writers have the lock; the drain comes back for the rest
+        self.group = self.queue.take(self._max_events)
+        if not self.group:
+            return False
+        batches = [job.batch for job in self.group]
+        self._results, self._names = write_batches(
+            session, batches, datetime.now(UTC), self.queue.recent
+        )
+        return True
+
+    def committed(self) -> None:
+        self.queue.recent.remember(self._names)
+        self._loop.call_soon_threadsafe(_settle, self.group, self._results)
+        self.group = []
+
+
+class EventWriter:
+    """Stores event batches; the ones waiting for the same guild go into one transaction.
+
+    While a group is written, the batches that arrive queue up and become the next group, so a
+    busy listener makes few, large transactions and an idle one writes each batch at once. The
+    answer to each batch is the one it would get alone (see `store_batches`); a group the
+    database refuses is written again batch by batch, so only a faulty batch fails.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        max_group_events: int = MAX_GROUP_EVENTS,
+        hold_seconds: float = MAX_LOCK_HOLD_SECONDS,
+    ) -> None:
+        self._db = db
+        self._max_group_events = max_group_events
+        self._hold_seconds = hold_seconds
+        self._queues: dict[int, _Queue] = {}
+
+    async def store(self, guild_id: int, envelopes: Sequence[Envelope]) -> IngestResult:
+        """Store one validated batch of the guild's; raises what storing it alone would."""
+        loop = asyncio.get_running_loop()
+        job = _Job(prepare(envelopes), loop.create_future())
+        queue = self._queues.get(guild_id)
+        if queue is None:
+            queue = self._queues[guild_id] = _Queue()
+        queue.jobs.append(job)
+        if queue.drain is None:
+            queue.drain = loop.create_task(self._drain(guild_id, queue))
+        try:
+            return await asyncio.shield(job.done)
+        except asyncio.CancelledError:
+            job.abandoned = True
+            raise
+
+    async def _drain(self, guild_id: int, queue: _Queue) -> None:
+        """Write the guild's waiting batches until none is left."""
+        loop = asyncio.get_running_loop()
+        try:
+            while queue.jobs:
+                until = time.monotonic() + self._hold_seconds
+                chain = _Chain(queue, loop, self._max_group_events, until)
+                try:
+                    await self._db.run_tenant_chain(guild_id, chain)
+                except Exception as exc:
+                    self._refused(guild_id, queue, chain.group, exc)
+        finally:
+            queue.drain = None
+            for job in queue.jobs:  # only when cancelled (shutting down)
+                job.done.cancel()
+
+    @staticmethod
+    def _refused(guild_id: int, queue: _Queue, group: list[_Job], exc: Exception) -> None:
+        if len(group) == 1 or is_unavailable(exc):
+            for job in group:
+                job.settle(exc)
+            return
+        log.warning(
+            "guild %s: a group of %d batches was refused (%s); storing them one by one",
+            guild_id,
+            len(group),
+            type(exc).__name__,
+        )
+        for job in group:
+            job.alone = True
+        queue.jobs.extendleft(reversed(group))

@@ -1,0 +1,83 @@
+"""What the squadron did in a period: per-cmdr metrics (leaderboard, top 5), influence by faction,
+space and ground conflict zones, the plugin's activity tallies by system → faction and by cmdr,
+systems worked with the age of their data, and objective systems nobody visited since the tick.
+
+Every query is one statement on a tenant-scoped session (the session adds the guild filter to
+every table, which is also what lets the (guild_id, timestamp) and (guild_id, tickid) indexes
+serve the period filter). Event metrics read the typed child tables, which carry `timestamp`,
+`tickid`, `cmdr` and `system_name` themselves; tick periods filter on `tickid`, calendar periods
+on the half-open `timestamp` range (see `bgs.periods`). Results are frozen dataclasses.
+
+Metric definitions (reference.md §4, with its mistakes fixed):
+
+* market: buy volume Σ MarketBuy.TotalCost and tonnage Σ Count; sell volume Σ
+  MarketSell.TotalSale and tonnage Σ Count; trade profit Σ (TotalSale − AvgPricePaid × Count),
+  the real profit of the goods sold (the reference used sell − buy volume);
+* missions completed / failed: number of MissionCompleted / MissionFailed events;
+* bounty vouchers / combat bonds: Σ RedeemVoucher.Amount of type `bounty` / `CombatBond`;
+* exploration sales: Σ TotalEarnings of SellExplorationData and MultiSellExplorationData;
+* influence: Σ of the signed influence of mission effects ('+++' with a Down trend is −3),
+  for the guild's faction (exact name, passed in) or per faction; with a system filter, the
+  effects that landed in that system (by address, or the hand-in system when the plugin sent no
+  address), not the system where the mission was handed in;
+* bounty fines: Σ (Fine + Bounty) of CommitCrime events, the cost of crimes committed.
+"""
+
+from bgs.summaries.activity import (
+    ActivityCounts,
+    CmdrActivity,
+    FactionActivity,
+    TickActivity,
+    activity_by_cmdr,
+    activity_summary,
+    faction_activity_by_tick,
+)
+from bgs.summaries.czs import CZCount, GroundCZ, SpaceCZ, cz_totals, ground_czs, space_czs
+from bgs.summaries.metrics import (
+    DEFAULT_METRIC,
+    METRIC_KEYS,
+    METRICS,
+    CmdrMetrics,
+    FactionInfluence,
+    Metric,
+    UnknownMetricError,
+    influence_by_faction,
+    leaderboard,
+    ranked,
+)
+from bgs.summaries.systems import (
+    SystemData,
+    UnvisitedSystem,
+    objective_systems_not_visited,
+    systems_worked,
+)
+
+__all__ = [
+    "DEFAULT_METRIC",
+    "METRICS",
+    "METRIC_KEYS",
+    "ActivityCounts",
+    "CZCount",
+    "CmdrActivity",
+    "CmdrMetrics",
+    "FactionActivity",
+    "FactionInfluence",
+    "GroundCZ",
+    "Metric",
+    "SpaceCZ",
+    "SystemData",
+    "TickActivity",
+    "UnknownMetricError",
+    "UnvisitedSystem",
+    "activity_by_cmdr",
+    "activity_summary",
+    "cz_totals",
+    "faction_activity_by_tick",
+    "ground_czs",
+    "influence_by_faction",
+    "leaderboard",
+    "objective_systems_not_visited",
+    "ranked",
+    "space_czs",
+    "systems_worked",
+]

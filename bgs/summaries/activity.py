@@ -1,0 +1,280 @@
+"""The plugin's activity tallies (PUT /activities): one snapshot per cmdr and tick, replaced on
+every PUT, summed by system -> faction, by cmdr, or per tick for charts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from bgs.periods import Period, ticks_query
+from bgs.summaries.common import add_fields, column_total, period_filter
+from bgs.summaries.czs import CZCount
+from db.models import (
+    Activity,
+    ActivityFaction,
+    ActivitySystem,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityCounts:
+    """The plugin's counters for one faction (or a sum of them)."""
+
+    inf_primary: int = 0
+    inf_secondary: int = 0
+    bounty_vouchers: int = 0
+    combat_bonds: int = 0
+    exploration: int = 0
+    exobiology: int = 0
+    scenarios: int = 0
+    mission_fails: int = 0
+    murders_ground: int = 0
+    murders_space: int = 0
+    black_market: int = 0
+    trade_buy_items: int = 0
+    trade_buy_value: int = 0
+    trade_sell_items: int = 0
+    trade_sell_value: int = 0
+    trade_sell_profit: int = 0
+    cz_space_low: int = 0
+    cz_space_medium: int = 0
+    cz_space_high: int = 0
+    cz_ground_low: int = 0
+    cz_ground_medium: int = 0
+    cz_ground_high: int = 0
+
+    @property
+    def influence(self) -> int:
+        return self.inf_primary + self.inf_secondary
+
+    @property
+    def cz_space(self) -> CZCount:
+        return CZCount(self.cz_space_low, self.cz_space_medium, self.cz_space_high)
+
+    @property
+    def cz_ground(self) -> CZCount:
+        return CZCount(self.cz_ground_low, self.cz_ground_medium, self.cz_ground_high)
+
+    def any(self) -> bool:
+        """Whether any counter is non-zero."""
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def __add__(self, other: ActivityCounts) -> ActivityCounts:
+        return ActivityCounts(**add_fields(self, other))
+
+
+ACTIVITY_COLUMNS: dict[str, InstrumentedAttribute[int]] = {
+    "inf_primary": ActivityFaction.infprimary,
+    "inf_secondary": ActivityFaction.infsecondary,
+    "bounty_vouchers": ActivityFaction.bvs,
+    "combat_bonds": ActivityFaction.cbs,
+    "exploration": ActivityFaction.exploration,
+    "exobiology": ActivityFaction.exobiology,
+    "scenarios": ActivityFaction.scenarios,
+    "mission_fails": ActivityFaction.missionfails,
+    "murders_ground": ActivityFaction.murdersground,
+    "murders_space": ActivityFaction.murdersspace,
+    "black_market": ActivityFaction.tradebm,
+    "trade_buy_items": ActivityFaction.trade_buy_items,
+    "trade_buy_value": ActivityFaction.trade_buy_value,
+    "trade_sell_items": ActivityFaction.trade_sell_items,
+    "trade_sell_value": ActivityFaction.trade_sell_value,
+    "trade_sell_profit": ActivityFaction.trade_sell_profit,
+    "cz_space_low": ActivityFaction.cz_space_low,
+    "cz_space_medium": ActivityFaction.cz_space_medium,
+    "cz_space_high": ActivityFaction.cz_space_high,
+    "cz_ground_low": ActivityFaction.cz_ground_low,
+    "cz_ground_medium": ActivityFaction.cz_ground_medium,
+    "cz_ground_high": ActivityFaction.cz_ground_high,
+}
+
+
+def _counts(row: Any) -> ActivityCounts:
+    mapping = row._mapping
+    return ActivityCounts(**{name: mapping[name] for name in ACTIVITY_COLUMNS})
+
+
+def _activity_sums(columns: dict[str, Any]) -> list[ColumnElement[int]]:
+    return [column_total(column).label(name) for name, column in columns.items()]
+
+
+def _activity_select(
+    *columns: Any,
+    period: Period | None = None,
+    system: str | None = None,
+    faction: str | None = None,
+) -> Select[Any]:
+    """Columns over the faction rows with any activity, from the snapshots (each the cmdr's
+    latest for its tick) of a period or of all time.
+
+    Idle rows (every faction of every visited system is reported, mostly with zeros) add
+    nothing to any sum; leaving them out before grouping halves the cost of the sort.
+    """
+    where = [or_(*(column != 0 for column in ACTIVITY_COLUMNS.values()))]
+    if period is not None:
+        where += period_filter(period, Activity.ticktime, Activity.tickid)
+    if system is not None:
+        where.append(ActivitySystem.name == system)
+    if faction is not None:
+        where.append(ActivityFaction.name == faction)
+    return (
+        select(*columns)
+        .select_from(Activity)
+        .join(ActivitySystem, ActivitySystem.activity_id == Activity.id)
+        .join(ActivityFaction, ActivityFaction.system_id == ActivitySystem.id)
+        .where(*where)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FactionActivity:
+    """The squadron's work for one faction in one system, summed over cmdrs and ticks, with
+    the faction's state and influence (0..1) as last reported in the period."""
+
+    system: str
+    faction: str
+    state: str | None
+    influence: float | None
+    counts: ActivityCounts
+
+
+async def activity_summary(
+    session: AsyncSession, period: Period, system: str | None = None, faction: str | None = None
+) -> list[FactionActivity]:
+    """Activity by system → faction, factions without any activity left out (one round trip).
+
+    State and influence are those of the most recently received snapshot with activity for
+    the faction there (influence: the newest that reported one, plugin API 1.7+). The grouping
+    remembers that snapshot's id and one indexed lookup per faction reads the value, far
+    cheaper than ranking every row with a window function.
+    """
+    groups = (
+        _activity_select(
+            ActivitySystem.name.label("system"),
+            ActivityFaction.name.label("faction"),
+            func.max(Activity.id).label("state_from"),
+            func.max(case((ActivityFaction.influence.is_not(None), Activity.id))).label(
+                "influence_from"
+            ),
+            *_activity_sums(ACTIVITY_COLUMNS),
+            period=period,
+            system=system,
+            faction=faction,
+        )
+        .group_by(ActivitySystem.name, ActivityFaction.name)
+        .subquery("faction_groups")
+    )
+
+    def reported(column: InstrumentedAttribute[Any], activity_id: Any) -> Any:
+        return (
+            select(column)
+            .join(ActivitySystem, ActivitySystem.id == ActivityFaction.system_id)
+            .where(
+                ActivitySystem.activity_id == activity_id,
+                ActivitySystem.name == groups.c.system,
+                ActivityFaction.name == groups.c.faction,
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    statement = select(
+        groups,
+        reported(ActivityFaction.state, groups.c.state_from).label("state"),
+        reported(ActivityFaction.influence, groups.c.influence_from).label("influence"),
+    ).order_by(groups.c.system, groups.c.faction)
+    result = []
+    for row in await session.execute(statement):
+        counts = _counts(row)
+        if counts.any():
+            result.append(
+                FactionActivity(row.system, row.faction, row.state, row.influence, counts)
+            )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class CmdrActivity:
+    """One cmdr's work for one faction in one system, summed over the period's ticks."""
+
+    cmdr: str
+    system: str
+    faction: str
+    counts: ActivityCounts
+
+
+async def activity_by_cmdr(
+    session: AsyncSession, period: Period, cmdr: str | None = None
+) -> list[CmdrActivity]:
+    """Activity per cmdr → system → faction, idle factions left out (one round trip)."""
+    keys = (Activity.cmdr, ActivitySystem.name, ActivityFaction.name)
+    statement = (
+        _activity_select(
+            Activity.cmdr,
+            ActivitySystem.name.label("system"),
+            ActivityFaction.name.label("faction"),
+            *_activity_sums(ACTIVITY_COLUMNS),
+            period=period,
+        )
+        .where(*([Activity.cmdr == cmdr] if cmdr is not None else []))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    result = []
+    for row in await session.execute(statement):
+        counts = _counts(row)
+        if counts.any():
+            result.append(CmdrActivity(row.cmdr, row.system, row.faction, counts))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class TickActivity:
+    """The squadron's work for one faction in one tick (all systems)."""
+
+    tickid: str
+    ticktime: datetime
+    counts: ActivityCounts
+
+
+async def faction_activity_by_tick(
+    session: AsyncSession, faction: str, ticks: int = 10
+) -> list[TickActivity]:
+    """A faction's activity in each of the guild's last `ticks` ticks, oldest first, zero for
+    ticks without any (one round trip; for charts)."""
+    last = ticks_query(ticks).subquery("last_ticks")
+    sums = (
+        _activity_select(
+            Activity.tickid,
+            *_activity_sums(ACTIVITY_COLUMNS),
+            faction=faction,
+        )
+        .where(Activity.tickid.in_(select(last.c.tickid)))
+        .group_by(Activity.tickid)
+        .subquery("faction_sums")
+    )
+    statement = (
+        select(
+            last.c.tickid,
+            last.c.ticktime,
+            *(func.coalesce(sums.c[name], 0).label(name) for name in ACTIVITY_COLUMNS),
+        )
+        .outerjoin(sums, sums.c.tickid == last.c.tickid)
+        .order_by(last.c.ticktime)
+    )
+    return [
+        TickActivity(row.tickid, row.ticktime, _counts(row))
+        for row in await session.execute(statement)
+    ]

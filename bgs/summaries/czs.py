@@ -1,0 +1,113 @@
+"""Space and ground conflict zones per system, faction (settlement) and cmdr."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import (
+    Select,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bgs.periods import Period
+from bgs.summaries.common import add_fields, column_total, period_filter
+from db.models import (
+    SyntheticCZ,
+    SyntheticGroundCZ,
+)
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class CZCount:
+    """Conflict zones by size; signed, so manual corrections subtract."""
+
+    low: int = 0
+    medium: int = 0
+    high: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.low + self.medium + self.high
+
+    def __add__(self, other: CZCount) -> CZCount:
+        return CZCount(**add_fields(self, other))
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceCZ:
+    system: str | None
+    faction: str | None
+    cmdr: str
+    count: CZCount
+
+
+@dataclass(frozen=True, slots=True)
+class GroundCZ:
+    system: str | None
+    faction: str | None
+    settlement: str | None
+    cmdr: str
+    count: CZCount
+
+
+def _cz_query(model: Any, period: Period, system: str | None, keys: Sequence[Any]) -> Select[Any]:
+    sizes = [column_total(model.low), column_total(model.medium), column_total(model.high)]
+    return (
+        select(*keys, model.cmdr, *sizes)
+        .where(
+            model.cmdr.is_not(None),
+            *period_filter(period, model.timestamp, model.tickid),
+            *([model.system_name == system] if system is not None else []),
+        )
+        .group_by(*keys, model.cmdr)
+        .having(or_(*(size != 0 for size in sizes)))
+        .order_by(*keys, model.cmdr)
+    )
+
+
+async def space_czs(
+    session: AsyncSession, period: Period, system: str | None = None
+) -> list[SpaceCZ]:
+    """Space CZs per system, faction and cmdr, corrections included (one round trip)."""
+    keys = [SyntheticCZ.system_name, SyntheticCZ.faction]
+    rows = await session.execute(_cz_query(SyntheticCZ, period, system, keys))
+    return [
+        SpaceCZ(system, faction, cmdr, CZCount(low, medium, high))
+        for system, faction, cmdr, low, medium, high in rows
+    ]
+
+
+async def ground_czs(
+    session: AsyncSession, period: Period, system: str | None = None
+) -> list[GroundCZ]:
+    """Ground CZs per system, faction, settlement and cmdr (one round trip)."""
+    model = SyntheticGroundCZ
+    keys = [model.system_name, model.faction, model.settlement]
+    rows = await session.execute(_cz_query(model, period, system, keys))
+    return [
+        GroundCZ(system, faction, settlement, cmdr, CZCount(low, medium, high))
+        for system, faction, settlement, cmdr, low, medium, high in rows
+    ]
+
+
+class _Counted(Protocol):
+    @property
+    def count(self) -> CZCount: ...
+
+
+R = TypeVar("R", bound=_Counted)
+
+
+def cz_totals(rows: Iterable[R], key: Callable[[R], K]) -> dict[K, CZCount]:
+    """CZ counts summed by any key of the rows, e.g. `lambda row: row.cmdr` (pure)."""
+    totals: dict[K, CZCount] = defaultdict(CZCount)
+    for row in rows:
+        totals[key(row)] += row.count
+    return dict(totals)

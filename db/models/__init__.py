@@ -1,0 +1,80 @@
+"""The data model: every entity of the product, SQLAlchemy 2 typed declarative.
+
+Tenant-owned tables carry `guild_id` through `TenantMixin`; a tenant-scoped session filters and
+stamps it automatically (see `db.database`). Global tables (galaxy ticks, bot state) do not.
+Import models from here; the modules below only group them by subject.
+"""
+
+from db.models.activities import Activity, ActivityFaction, ActivitySystem
+from db.models.base import NAME, Base, TenantMixin
+from db.models.conflicts import ConflictState, ProtectedFaction, ProtectedHarm
+from db.models.events import (
+    CommitCrime,
+    Event,
+    EventChild,
+    ExplorationSale,
+    FactionKillBond,
+    MarketBuy,
+    MarketSell,
+    MissionCompleted,
+    MissionFailed,
+    MissionInfluence,
+    RedeemVoucher,
+    RedeemVoucherFaction,
+    SyntheticCZ,
+    SyntheticCZObjective,
+    SyntheticGroundCZ,
+    SyntheticScenario,
+)
+from db.models.objectives import Objective, ObjectiveSettlement, ObjectiveTarget
+from db.models.posting import BotState, GalaxyTick, PostLedger
+from db.models.tenants import (
+    ApiKey,
+    Cmdr,
+    KnownFaction,
+    KnownSystem,
+    OfficerRole,
+    Tenant,
+    TenantNotice,
+)
+
+__all__ = [
+    "NAME",
+    "Activity",
+    "ActivityFaction",
+    "ActivitySystem",
+    "ApiKey",
+    "Base",
+    "BotState",
+    "Cmdr",
+    "CommitCrime",
+    "ConflictState",
+    "Event",
+    "EventChild",
+    "ExplorationSale",
+    "FactionKillBond",
+    "GalaxyTick",
+    "KnownFaction",
+    "KnownSystem",
+    "MarketBuy",
+    "MarketSell",
+    "MissionCompleted",
+    "MissionFailed",
+    "MissionInfluence",
+    "Objective",
+    "ObjectiveSettlement",
+    "ObjectiveTarget",
+    "OfficerRole",
+    "PostLedger",
+    "ProtectedFaction",
+    "ProtectedHarm",
+    "RedeemVoucher",
+    "RedeemVoucherFaction",
+    "SyntheticCZ",
+    "SyntheticCZObjective",
+    "SyntheticGroundCZ",
+    "SyntheticScenario",
+    "Tenant",
+    "TenantMixin",
+    "TenantNotice",
+]

@@ -1,0 +1,49 @@
+"""The post ledger (each automatic post once per guild) and the global state: galaxy ticks, bot
+state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, TenantMixin
+from db.types import BigIntPK
+
+
+class PostLedger(TenantMixin, Base):
+    """Every automatic post, claimed before it is sent: (guild, kind, key) is posted once."""
+
+    __tablename__ = "post_ledger"
+    __table_args__ = (UniqueConstraint("guild_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+
+class GalaxyTick(Base):
+    """A galaxy tick, stored once (global, not per guild)."""
+
+    __tablename__ = "galaxy_ticks"
+    __table_args__ = (UniqueConstraint("tick_time"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    tick_time: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(32))
+    seen_at: Mapped[datetime]
+
+
+class BotState(Base):
+    """Small global key/value state (e.g. the hash of the last synced command tree)."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

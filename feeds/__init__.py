@@ -1,0 +1,1 @@
+"""Outside data the bot fetches itself: the galaxy tick sources."""

@@ -1,0 +1,195 @@
+"""The test squadron as end-to-end tests use it: the guild, who is who, shortcuts to run commands
+through the fake Discord, and small readers of what the bot posted and stored."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import select
+
+from bgs import tenants
+from cogs.announcements import Announcements
+from cogs.ticks import Ticks
+from db.models import PostLedger
+from settings import ChannelKind, TenantConfig, TenantsFile
+from tests.fakes.fake_discord import (
+    MANAGE_GUILD,
+    FakeDiscord,
+    FakeGuild,
+    FakeMessage,
+    InteractionRecord,
+)
+from tests.fakes.tick_source import FALLBACK_PATH, PRIMARY_PATH, FakeTickSource
+from tests.helpers.plugin import settings_for
+from warden.discord_bot import WardenBot, build_bot
+
+DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
+
+GUILD = 1_100_000_000_000 << 22
+FACTION = "Alpha Defence Force"
+
+
+@dataclass
+class Squadron:
+    """The test guild as the tests use it: who is who, and shortcuts to invoke commands."""
+
+    fake: FakeDiscord
+    guild: FakeGuild
+    bot: WardenBot
+
+    @property
+    def officer_role(self) -> int:
+        return self.guild.role("Officer").id
+
+    async def member(self, path: str, options: dict[str, Any] | None = None) -> InteractionRecord:
+        """A plain member runs a command and the test waits for the reply."""
+        record = await self.fake.invoke(path, options, guild_id=self.guild.id)
+        await record.wait_reply()
+        return record
+
+    async def officer(self, path: str, options: dict[str, Any] | None = None) -> InteractionRecord:
+        """A member with the configured officer role (no Manage Server) runs a command."""
+        record = await self.fake.invoke(
+            path, options, guild_id=self.guild.id, roles=[self.officer_role]
+        )
+        await record.wait_reply()
+        return record
+
+    async def admin(self, path: str, options: dict[str, Any] | None = None) -> InteractionRecord:
+        """A member with Manage Server runs a command."""
+        record = await self.fake.invoke(
+            path, options, guild_id=self.guild.id, permissions=MANAGE_GUILD
+        )
+        await record.wait_reply()
+        return record
+
+    def channel(self, name: str) -> int:
+        return self.guild.channel(name).id
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Wait until `check()` is true (for effects of gateway events the bot handles in tasks)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {within} s: {check.__name__}")
+        await asyncio.sleep(0.01)
+
+
+def tenants_for(guild: FakeGuild, **overrides: Any) -> TenantsFile:
+    tenant = TenantConfig(
+        guild_id=guild.id,
+        name=guild.name,
+        faction=FACTION,
+        channels={ChannelKind.TICK: guild.channel("bgs-tick").id},
+        officer_roles=(guild.role("Officer").id,),
+    )
+    return TenantsFile(tenants=(tenant,), **overrides)
+
+
+CHANNELS = {
+    ChannelKind.TICK: "bgs-tick",
+    ChannelKind.SUMMARY: "bgs-summary",
+    ChannelKind.CONFLICT: "bgs-conflict",
+    ChannelKind.ALERTS: "bgs-alerts",
+}
+
+
+def every_channel(guild: FakeGuild) -> TenantsFile:
+    """The test guild with a channel for every kind of post."""
+    tenant = TenantConfig(
+        guild_id=guild.id,
+        name=guild.name,
+        faction=FACTION,
+        channels={kind: guild.channel(name).id for kind, name in CHANNELS.items()},
+        officer_roles=(guild.role("Officer").id,),
+    )
+    return TenantsFile(tenants=(tenant,))
+
+
+@asynccontextmanager
+async def running_warden(
+    fake: FakeDiscord,
+    guild: FakeGuild,
+    sqlite_url: str,
+    tmp_path: Path,
+    ticks: FakeTickSource,
+    **settings: Any,
+) -> AsyncIterator[Squadron]:
+    """A bot on `sqlite_url` whose tick sources are `ticks`; a second call on the same database
+    is a second bot process."""
+    values = {
+        "discord_token": "fake-bot-token",
+        "tick_primary_url": ticks.url(ticks.primary, PRIMARY_PATH),
+        "tick_fallback_url": ticks.url(ticks.fallback, FALLBACK_PATH),
+        "tick_http_timeout": 0.5,
+    }
+    bot = build_bot(
+        settings_for(sqlite_url, tmp_path, **(values | settings)),
+        every_channel(guild),
+        guild_ready_timeout=0.05,
+    )
+    async with fake.run_bot(bot):
+        bot.services.scheduler.pause()
+        yield Squadron(fake, guild, bot)
+
+
+def announcements(bot: WardenBot) -> Announcements:
+    """The bot's Announcements cog (an extension is loaded as a fresh module: found by name)."""
+    cog = bot.get_cog("Announcements")
+    assert cog is not None
+    return cast("Announcements", cog)
+
+
+def ticks_of(bot: WardenBot) -> Ticks:
+    cog = bot.get_cog("Ticks")
+    assert cog is not None
+    return cast("Ticks", cog)
+
+
+def posts(squadron: Squadron, channel: str) -> list[FakeMessage]:
+    """The bot's own posts in a channel of the test guild, oldest first."""
+    return squadron.fake.channel_messages(squadron.channel(channel))
+
+
+def titles(squadron: Squadron, channel: str) -> list[str]:
+    """The first embed title of each post in a channel."""
+    return [message.embeds[0]["title"] for message in posts(squadron, channel)]
+
+
+async def ledger_rows(squadron: Squadron, kind: str) -> list[tuple[str, int | None, bool]]:
+    """(key, channel, has a message id) of the guild's ledger rows of a kind, by key."""
+    async with squadron.bot.services.db.tenant(squadron.guild.id) as session:
+        rows = await session.execute(
+            select(PostLedger.key, PostLedger.channel_id, PostLedger.message_id)
+            .where(PostLedger.kind == kind)
+            .order_by(PostLedger.key)
+        )
+        return [(key, channel, message is not None) for key, channel, message in rows]
+
+
+async def set_channel(squadron: Squadron, kind: ChannelKind, channel_id: int | None) -> None:
+    async with squadron.bot.services.db.tenant_write(squadron.guild.id) as session:
+        guild = await tenants.get_tenant(session)
+        assert guild is not None
+        tenants.set_channel(guild, kind, channel_id)
+
+
+async def update_guild(squadron: Squadron, **values: Any) -> None:
+    """Change guild settings directly (as `/config` would)."""
+    async with squadron.bot.services.db.tenant_write(squadron.guild.id) as session:
+        guild = await tenants.get_tenant(session)
+        assert guild is not None
+        for name, value in values.items():
+            setattr(guild, name, value)
+
+
+def in_tick(event: dict[str, Any], tickid: str, ticktime: datetime) -> dict[str, Any]:
+    """A plugin event moved to another tick."""
+    return event | {"tickid": tickid, "ticktime": ticktime.strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -1,0 +1,134 @@
+"""The command line of `bot.py`: run the bot (the default), migrate, sync the slash commands, and
+manage listener API keys without Discord."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import discord
+
+from bgs import apikeys
+from db.database import Database
+from db.migrate import upgrade
+from settings import ConfigError, Settings, TenantsFile, load_settings, load_tenants
+from warden.discord_bot import build_bot
+from warden.logs import configure_logging
+from warden.run import run_bot, run_listener_only
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[argparse.Namespace, Settings, TenantsFile], Coroutine[Any, Any, None]]
+
+
+async def migrate_all(settings: Settings, tenants: TenantsFile) -> None:
+    """`alembic upgrade head` on the default database and every tenant's own database."""
+    db = Database.configured(settings, tenants)
+    try:
+        for url in db.urls:
+            await upgrade(db.engine(url))
+            log.info("database %s is at the newest schema", db.engine(url).url)
+    finally:
+        await db.dispose()
+
+
+async def _cmd_run(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    if settings.discord_token is None:
+        await run_listener_only(settings, tenants)
+    else:
+        await run_bot(settings, tenants)
+
+
+async def _cmd_sync(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    if settings.discord_token is None:
+        raise ConfigError("set DISCORD_TOKEN to sync the slash commands with Discord")
+    bot = build_bot(settings, tenants, sync_commands=True)
+    try:
+        await bot.login(settings.discord_token.get_secret_value())
+        await bot.services.db.ping()
+        await bot.load_cogs()
+        await bot.sync_commands(force=True)
+    except discord.LoginFailure:
+        raise ConfigError("Discord refused DISCORD_TOKEN; check the bot token") from None
+    finally:
+        await bot.close()
+
+
+async def _cmd_migrate(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    await migrate_all(settings, tenants)
+
+
+async def _cmd_apikey(args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    db = Database.configured(settings, tenants)
+    try:
+        async with db.tenant_write(args.guild) as session:
+            if args.action == "create":
+                key, info = await apikeys.create_key(
+                    session, label=args.label, created_by="command line"
+                )
+                print(f"API key {info.id} ({info.label}) for guild {args.guild}:")
+                print(f"  {key}")
+                print("It is shown only this once. In BGS-Tally's API settings paste:")
+                print(f"  URL: {settings.public_url}")
+                print(f"  Key: {key}")
+            elif args.action == "list":
+                keys = await apikeys.list_keys(session)
+                if not keys:
+                    print(f"guild {args.guild} has no API keys")
+                for info in keys:
+                    print(apikeys.describe(info))
+            else:
+                try:
+                    info = await apikeys.revoke_key(session, args.key_id)
+                except apikeys.UnknownKeyError as exc:
+                    raise ConfigError(str(exc)) from None
+                print(f"revoked: {apikeys.describe(info)}")
+    finally:
+        await db.dispose()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot.py", description="BGS Warden Discord bot")
+    parser.set_defaults(handler=_cmd_run)
+    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subcommands.add_parser("run", help="start the bot (the default)").set_defaults(handler=_cmd_run)
+    subcommands.add_parser(
+        "migrate", help="apply database migrations to every configured database"
+    ).set_defaults(handler=_cmd_migrate)
+
+    subcommands.add_parser(
+        "sync", help="publish the slash commands to Discord now (normally automatic)"
+    ).set_defaults(handler=_cmd_sync)
+
+    apikey = subcommands.add_parser("apikey", help="create, list or revoke listener API keys")
+    actions = apikey.add_subparsers(title="actions", dest="action", required=True)
+    create = actions.add_parser("create", help="create a key (printed once)")
+    create.add_argument("--guild", type=int, required=True, help="Discord guild (server) id")
+    create.add_argument("--label", default="command line", help="what the key is for")
+    listing = actions.add_parser("list", help="list a guild's keys (never the keys themselves)")
+    listing.add_argument("--guild", type=int, required=True)
+    revoke = actions.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("--guild", type=int, required=True)
+    revoke.add_argument("key_id", type=int, metavar="KEYID")
+    apikey.set_defaults(handler=_cmd_apikey)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        tenants = load_tenants(settings.tenants_file)
+        handler: Command = args.handler
+        asyncio.run(handler(args, settings, tenants))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
