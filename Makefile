@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
 #   make run    create .venv, install, migrate, start the bot (listener-only without DISCORD_TOKEN)
-#   make test   install dev requirements, lint, type-check, run the whole test suite
+#   make test   install dev requirements, lint, type-check, check the import direction, run the
+#               whole test suite
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -30,6 +31,7 @@ lint: $(VENV)/.stamp-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(PY) -m pytest
