@@ -19,13 +19,13 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database behind `engine` to the newest revision."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the database behind `engine` to `revision`, by default the newest."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, revision)

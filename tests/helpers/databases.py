@@ -18,11 +18,12 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
 
-async def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema."""
+async def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to `revision` (the newest schema by default): a revision's
+    upgrade test migrates to the revision before it, stores data, then migrates to head."""
     engine = create_engine(url)
     try:
-        await upgrade(engine)
+        await upgrade(engine, revision)
     finally:
         await engine.dispose()
 

@@ -1,17 +1,21 @@
-"""Migrations: empty database to head on both dialects, schema equal to the models, cascades."""
+"""Migrations: empty database to head on both dialects, schema equal to the models, cascades;
+released revisions never change, and every later revision has a test that upgrades a database
+holding data (`test_upgrade_to_<revision>`, see `tests.helpers.databases.migrate`)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from db.database import Database
-from db.migrate import upgrade
+from db.migrate import alembic_config, upgrade
 from db.models import (
     Activity,
     ActivityFaction,
@@ -27,6 +31,11 @@ from db.models import (
 from tests.helpers.databases import Postgres, postgres_admin
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+TESTS = Path(__file__).resolve().parents[1]
+# Released revisions, frozen: a schema change is a new revision, never an edit of one of these.
+RELEASED = {
+    "0001": "7e4e5efb17dc0f9f8ea16cbda7c50df92583da4133ccf2ddd0c1876022c69917",
+}
 GUILD = 42
 
 
@@ -117,3 +126,28 @@ async def test_cascades_delete_children(db: Database) -> None:
         ActivityFaction,
     ):
         assert await _count(db, model) == 0, model.__name__
+
+
+def revisions() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def test_released_revisions_are_never_edited() -> None:
+    script = revisions()
+    for revision, digest in RELEASED.items():
+        found = script.get_revision(revision)
+        assert found is not None and found.path is not None, revision
+        assert hashlib.sha256(Path(found.path).read_bytes()).hexdigest() == digest, (
+            f"revision {revision} was edited: add a new revision instead"
+        )
+
+
+def test_every_later_revision_has_an_upgrade_test_with_data() -> None:
+    tests = "\n".join(path.read_text(encoding="utf-8") for path in TESTS.rglob("test_*.py"))
+    missing = [
+        revision.revision
+        for revision in revisions().walk_revisions()
+        if revision.down_revision is not None
+        and f"def test_upgrade_to_{revision.revision}(" not in tests
+    ]
+    assert missing == []
