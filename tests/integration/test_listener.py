@@ -15,7 +15,14 @@ from bgs import apikeys, events
 from db import models
 from listener.app import LIMITER
 from listener.discovery import REQUESTED_EVENTS
-from tests.helpers.plugin import GUILD_A, GUILD_B, PluginClient, create_api_key, sample
+from tests.helpers.plugin import (
+    GUILD_A,
+    GUILD_B,
+    PluginClient,
+    create_api_key,
+    market_event,
+    sample,
+)
 from warden.services import Services
 
 BATCHES = [f"02-events-batch-{n:02d}.json" for n in range(1, 11)]
@@ -28,25 +35,6 @@ def batch(name: str) -> list[dict[str, Any]]:
 
 def all_sample_events() -> list[dict[str, Any]]:
     return [event for name in BATCHES for event in batch(name)]
-
-
-def market_event(n: int, cmdr: str = "Cmdr Load") -> dict[str, Any]:
-    return {
-        "event": "MarketSell",
-        "timestamp": "2026-11-26T13:09:58Z",
-        "cmdr": cmdr,
-        "tickid": "zoy-7aa3e8fcc79b08a08a58",
-        "ticktime": "2026-11-26T11:00:00Z",
-        "StarSystem": "Test System Alpha",
-        "SystemAddress": "1000001",
-        "StationFaction": {"Name": "Alpha Traders"},
-        "Type": "gold",
-        "Count": 1 + n % 7,
-        "SellPrice": 100,
-        "TotalSale": 100 * (1 + n % 7),
-        "AvgPricePaid": 50,
-        "MarketID": n,
-    }
 
 
 async def count(services: Services, model: type[models.Base], guild_id: int | None = None) -> int:
