@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Final
 
 import discord
-from discord.utils import escape_markdown
 
 from bgs.objectives import (
     GROUND_CZ,
@@ -22,7 +21,7 @@ from bgs.objectives import (
     TargetProgress,
     is_complete,
 )
-from cogs._ui import abbreviate, clip, pages, progress_bar, ts
+from cogs._ui import abbreviate, clip, pages, plain, progress_bar, ts
 
 
 def stars(priority: int) -> str:
@@ -62,9 +61,7 @@ def overall_bar(objective: ObjectiveProgress) -> str:
 
 def headline(objective: ObjectiveProgress) -> str:
     """'[★★★☆☆] **Win the war** ▰▰▰▱▱▱▱▱▱▱ 30%'."""
-    return f"{stars(objective.priority)} **{escape_markdown(objective.title)}** " + overall_bar(
-        objective
-    )
+    return f"{stars(objective.priority)} **{plain(objective.title)}** " + overall_bar(objective)
 
 
 def progress_lines(objectives: Iterable[ObjectiveProgress]) -> list[str]:
@@ -133,10 +130,10 @@ def _contributor_lines(target: TargetProgress) -> list[str]:
     if not top:
         return ["No contributions yet."]
     if target.type == VISIT:
-        return ["Visited by " + ", ".join(escape_markdown(c.cmdr) for c in top)]
+        return ["Visited by " + ", ".join(plain(c.cmdr) for c in top)]
     goal = target.target_individual or target.target_overall
     return [
-        f"{place}. {escape_markdown(c.cmdr)} — {amount_text(c.amount, target.kind.unit)}"
+        f"{place}. {plain(c.cmdr)} — {amount_text(c.amount, target.kind.unit)}"
         + (" ✓" if is_complete(target.type, c.amount, goal) else "")
         for place, c in enumerate(top, start=1)
     ]
@@ -156,7 +153,7 @@ def target_block(target: TargetProgress) -> list[str]:
     for s in target.settlements:
         bar = f" {progress_bar(s.completion, 1)}" if s.completion is not None else ""
         bracket = progress_bracket(GROUND_CZ, s.progress, s.target_overall, unit, s.complete)
-        lines.append(f"› {bracket} {escape_markdown(s.name)}{bar}")
+        lines.append(f"› {bracket} {plain(s.name)}{bar}")
     return lines + _contributor_lines(target)
 
 
@@ -164,7 +161,7 @@ def show_embeds(objective: ObjectiveProgress, now: datetime) -> list[discord.Emb
     """/objective show: the objective's facts (repeated on every page), then each target."""
     header = []
     if objective.description:
-        header.append(f"› {clip(escape_markdown(objective.description), DESCRIPTION_LENGTH)}")
+        header.append(f"› {clip(plain(objective.description), DESCRIPTION_LENGTH)}")
     where = [objective.faction or "any faction", objective.system or "any system"]
     header += [
         " · ".join([f"**{objective.type_label}**", *where]),

@@ -31,6 +31,13 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
+def plain(text: str) -> str:
+    """Text from outside (a cmdr, system, faction, station or settlement name) shown exactly as
+    written: no markdown, no masked link, no mention or other `<…>` tag."""
+    escaped = discord.utils.escape_markdown(text).replace("<", "\\<")
+    return discord.utils.escape_mentions(escaped)
+
+
 def ts(instant: datetime, style: str = "f") -> str:
     """A Discord timestamp that each reader sees in their own time zone."""
     return f"<t:{int(instant.timestamp())}:{style}>"

@@ -23,7 +23,6 @@ from typing import Any, Final
 import discord
 from discord import app_commands
 from discord.ext import commands
-from discord.utils import escape_markdown
 
 from bgs.names import faction_names, system_names
 from bgs.objectives import (
@@ -52,7 +51,7 @@ from cogs._checks import audit, officer_only, tenant_of, warden
 from cogs._errors import UserError
 from cogs._objective_views import DESCRIPTION_LENGTH, list_embeds, show_embeds
 from cogs._options import DATE_FORMS, describe_changes, id_of, parse_id, parse_instant
-from cogs._ui import Confirm, Reply, send
+from cogs._ui import Confirm, Reply, plain, send
 
 log = logging.getLogger(__name__)
 
@@ -266,14 +265,14 @@ class Objectives(commands.Cog):
             progress = await get_objective(session, objective_id, now=datetime.now(UTC))
         count = len(progress.targets)
         targets = f"its {count} target{'' if count == 1 else 's'}" if count else "no targets"
-        title = escape_markdown(progress.title)
+        title = plain(progress.title)
 
         async def delete_it(pressed: discord.Interaction) -> str:
             async with warden(pressed).services.db.tenant_write(tenant.guild_id) as session:
                 deleted = await delete_objective(session, objective_id)
             audit(pressed, f"deleted objective #{objective_id} ({deleted!r})")
             return (
-                f"Deleted the objective **{escape_markdown(deleted)}** with its targets; "
+                f"Deleted the objective **{plain(deleted)}** with its targets; "
                 "the plugin drops it at its next poll."
             )
 

@@ -18,7 +18,6 @@ from typing import Final
 import discord
 from discord import app_commands
 from discord.ext import commands
-from discord.utils import escape_markdown
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs import tenants
@@ -54,6 +53,7 @@ from cogs._ui import (
     Reply,
     embed,
     pages,
+    plain,
     send,
     ts,
 )
@@ -81,7 +81,7 @@ def _tick_text(tickid: str | None, ticktime: datetime | None) -> str:
 
 def alert_embed(alert: HarmAlert) -> discord.Embed:
     """The alert message: who, which tick, each harm (time, system, what, how much), totals."""
-    header = [f"*{escape_markdown(alert.description)}*"] if alert.description else []
+    header = [f"*{plain(alert.description)}*"] if alert.description else []
     header.append(_tick_text(alert.tickid, alert.ticktime))
     lines: list[str] = []
     used = 0
@@ -123,7 +123,7 @@ def _where_alerts_go(info: ProtectedInfo, tenant: Tenant) -> str:
 
 def _entry(info: ProtectedInfo, tenant: Tenant, this_tick: int, this_week: int) -> str:
     """One faction of /protected list."""
-    about = f" — {escape_markdown(info.description)}" if info.description else ""
+    about = f" — {plain(info.description)}" if info.description else ""
     destination = _alerts_destination(info.channel_id, tenant) or "nowhere (no channel is set)"
     return "\n".join(
         [
