@@ -2,7 +2,8 @@
 
 Keys are random letters and digits (BGS-Tally strips every other character, and cuts at 128).
 A key has 256 bits of entropy, so a plain SHA-256 is a safe verifier; lookups go by hash and
-the final comparison is constant-time.
+the final comparison is constant-time. A personal key (`bgs.members`) has an owner, a Discord
+user; a squadron key has none.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import ApiKey
+from db.models import ApiKey, Tenant
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 43  # 43 alphanumerics carry > 256 bits
@@ -38,6 +39,7 @@ class KeyInfo:
     last_used_at: datetime | None
     revoked_at: datetime | None
     api_version: str | None
+    owner_id: int | None
 
 
 def hash_key(key: str) -> str:
@@ -61,14 +63,22 @@ def _info(row: ApiKey) -> KeyInfo:
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
         api_version=row.api_version,
+        owner_id=row.owner_id,
     )
 
 
-async def create_key(session: AsyncSession, *, label: str, created_by: str) -> tuple[str, KeyInfo]:
-    """A new key for the session's guild; the plain key is returned once and never stored."""
+async def create_key(
+    session: AsyncSession, *, label: str, created_by: str, owner_id: int | None = None
+) -> tuple[str, KeyInfo]:
+    """A new key for the session's guild (a personal key of `owner_id`, else a squadron key);
+    the plain key is returned once and never stored."""
     key = new_key()
     row = ApiKey(
-        key_hash=hash_key(key), label=label, created_by=created_by, created_at=datetime.now(UTC)
+        key_hash=hash_key(key),
+        label=label,
+        created_by=created_by,
+        created_at=datetime.now(UTC),
+        owner_id=owner_id,
     )
     session.add(row)
     await session.flush()
@@ -110,29 +120,39 @@ async def revoke_key(session: AsyncSession, key_id: int) -> KeyInfo:
 
 @dataclass(frozen=True, slots=True)
 class KeyOwner:
-    """Whose key a presented key is."""
+    """Whose key a presented key is: the guild, and the member for a personal key
+    (`owner_id`); `personal_keys_only` is the guild's rule that squadron keys are refused."""
 
     guild_id: int
     key_id: int
     revoked: bool
     api_version: str | None
     last_used_at: datetime | None
+    owner_id: int | None = None
+    personal_keys_only: bool = False
 
 
 async def find_owner(session: AsyncSession, key: str) -> KeyOwner | None:
     """Look a presented key up by its hash across guilds (an unscoped session)."""
     digest = hash_key(key)
-    row = (
-        await session.execute(select(ApiKey).where(ApiKey.key_hash == digest))
-    ).scalar_one_or_none()
-    if row is None or not matches(key, row.key_hash):
+    found = (
+        await session.execute(
+            select(ApiKey, Tenant.personal_keys_only)
+            .outerjoin(Tenant, Tenant.guild_id == ApiKey.guild_id)
+            .where(ApiKey.key_hash == digest)
+        )
+    ).one_or_none()
+    if found is None or not matches(key, found[0].key_hash):
         return None
+    row, personal_keys_only = found
     return KeyOwner(
         guild_id=row.guild_id,
         key_id=row.id,
         revoked=row.revoked_at is not None,
         api_version=row.api_version,
         last_used_at=row.last_used_at,
+        owner_id=row.owner_id,
+        personal_keys_only=bool(personal_keys_only),
     )
 
 
@@ -151,7 +171,8 @@ def describe(info: KeyInfo) -> str:
     state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M} UTC" if info.revoked_at else "active"
     used = f"{info.last_used_at:%Y-%m-%d %H:%M} UTC" if info.last_used_at else "never"
     version = f", plugin API {info.api_version}" if info.api_version else ""
+    kind = "squadron key" if info.owner_id is None else f"personal key of user {info.owner_id}"
     return (
         f"#{info.id} {info.label!r}: {state}; created {info.created_at:%Y-%m-%d %H:%M} UTC by "
-        f"{info.created_by}; last used {used}{version}"
+        f"{info.created_by}; last used {used}{version}; {kind}"
     )

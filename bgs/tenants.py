@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 SOURCE_FILE = "tenants.json"
 SOURCE_DISCORD = "discord"
 
+# The members settings tenants.json may give (bgs.members); the file's Inara key is never
+# stored, it is read from the file when needed.
+FILE_MEMBER_SETTINGS = ("personal_keys_only", "cmdrs_per_key", "recruit_rank", "recruit_days")
+
 CHANNEL_COLUMNS: dict[ChannelKind, str] = {kind: f"channel_{kind.value}" for kind in ChannelKind}
 
 
@@ -56,6 +60,10 @@ async def _apply(session: AsyncSession, tenant: TenantConfig, now: datetime) -> 
     guild.left_at = None
     if tenant.faction is not None:
         guild.faction = tenant.faction
+    for setting in FILE_MEMBER_SETTINGS:
+        value = getattr(tenant, setting)
+        if value is not None:
+            setattr(guild, setting, value)
     for kind, channel_id in tenant.channels.items():
         set_channel(guild, kind, channel_id)
     known = set(officer_role_ids(guild))

@@ -8,6 +8,7 @@ from settings.environment import DEFAULT_DATABASE_URL, Settings, load_settings
 from settings.errors import ConfigError
 from settings.tenants_file import (
     API_KEY_PATTERN,
+    INARA_KEY_PATTERN,
     ChannelKind,
     TenantApiKey,
     TenantConfig,
@@ -20,6 +21,7 @@ VERSION = "0.1.0"
 __all__ = [
     "API_KEY_PATTERN",
     "DEFAULT_DATABASE_URL",
+    "INARA_KEY_PATTERN",
     "VERSION",
     "ChannelKind",
     "ConfigError",

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     tick_http_timeout: float = Field(default=10.0, gt=0)
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: str | None = None
+    inara_api_url: str = "https://inara.cz/inapi/v1/"
+    inara_app_name: str = Field(default="BGS Warden", min_length=1, max_length=100)
+    inara_sync_time: str = Field(default="01:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # UTC
+    inara_request_interval: float = Field(default=60.0, ge=0)  # seconds between two requests
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -47,6 +51,12 @@ class Settings(BaseSettings):
         if self.listener_public_url:
             return self.listener_public_url.rstrip("/") + "/"
         return f"http://{self.listener_host}:{self.listener_port}/"
+
+    @property
+    def inara_sync_at(self) -> tuple[int, int]:
+        """INARA_SYNC_TIME as (hour, minute), UTC."""
+        hour, minute = self.inara_sync_time.split(":")
+        return int(hour), int(minute)
 
     @property
     def parsed_shard_ids(self) -> list[int] | None:

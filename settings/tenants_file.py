@@ -23,6 +23,8 @@ from pydantic import (
 from settings.errors import ConfigError
 
 API_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]{16,128}$")
+# Inara does not document its keys' form: any visible ASCII, no spaces.
+INARA_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{16,128}$")
 
 
 class ChannelKind(StrEnum):
@@ -32,9 +34,24 @@ class ChannelKind(StrEnum):
     SUMMARY = "summary"
     CONFLICT = "conflict"
     ALERTS = "alerts"
+    RECRUITS = "recruits"
 
 
 Snowflake = Annotated[int, Field(gt=0, strict=True)]
+
+
+def from_env(value: object, pattern: re.Pattern[str], form: str) -> str:
+    """The secret an `env:NAME` reference names, checked against `pattern` (`form` says what
+    it must look like); a secret written into the file itself is refused."""
+    if not isinstance(value, str) or not value.startswith("env:"):
+        raise ValueError("must be an env:NAME reference (never the key itself)")
+    name = value.removeprefix("env:")
+    resolved = os.environ.get(name)
+    if resolved is None:
+        raise ValueError(f"environment variable {name} is not set")
+    if not pattern.fullmatch(resolved):
+        raise ValueError(f"environment variable {name} must hold {form}")
+    return resolved
 
 
 class TenantApiKey(BaseModel):
@@ -48,18 +65,11 @@ class TenantApiKey(BaseModel):
     @field_validator("key", mode="before")
     @classmethod
     def _resolve_env(cls, value: object) -> str:
-        if not isinstance(value, str) or not value.startswith("env:"):
-            raise ValueError("must be an env:NAME reference (never the key itself)")
-        name = value.removeprefix("env:")
-        resolved = os.environ.get(name)
-        if resolved is None:
-            raise ValueError(f"environment variable {name} is not set")
-        if not API_KEY_PATTERN.fullmatch(resolved):
-            raise ValueError(
-                f"environment variable {name} must hold 16-128 letters and digits "
-                "(BGS-Tally strips every other character)"
-            )
-        return resolved
+        return from_env(
+            value,
+            API_KEY_PATTERN,
+            "16-128 letters and digits (BGS-Tally strips every other character)",
+        )
 
 
 class TenantConfig(BaseModel):
@@ -74,6 +84,18 @@ class TenantConfig(BaseModel):
     channels: dict[ChannelKind, Snowflake] = Field(default_factory=dict)
     officer_roles: tuple[Snowflake, ...] = ()
     api_keys: tuple[TenantApiKey, ...] = ()
+    inara_api_key: SecretStr | None = None
+    personal_keys_only: bool | None = None
+    cmdrs_per_key: int | None = Field(default=None, ge=1, le=25)
+    recruit_rank: str | None = Field(default=None, min_length=1, max_length=64)
+    recruit_days: int | None = Field(default=None, ge=1, le=365)
+
+    @field_validator("inara_api_key", mode="before")
+    @classmethod
+    def _resolve_inara_key(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        return from_env(value, INARA_KEY_PATTERN, "16-128 visible characters (no spaces)")
 
 
 class TenantsFile(BaseModel):

@@ -26,6 +26,7 @@ from db.models.events import (
     SyntheticGroundCZ,
     SyntheticScenario,
 )
+from db.models.members import ApiKeyCmdr, CmdrLink, Member
 from db.models.objectives import Objective, ObjectiveSettlement, ObjectiveTarget
 from db.models.posting import BotState, GalaxyTick, PostLedger
 from db.models.tenants import (
@@ -44,9 +45,11 @@ __all__ = [
     "ActivityFaction",
     "ActivitySystem",
     "ApiKey",
+    "ApiKeyCmdr",
     "Base",
     "BotState",
     "Cmdr",
+    "CmdrLink",
     "CommitCrime",
     "ConflictState",
     "Event",
@@ -58,6 +61,7 @@ __all__ = [
     "KnownSystem",
     "MarketBuy",
     "MarketSell",
+    "Member",
     "MissionCompleted",
     "MissionFailed",
     "MissionInfluence",

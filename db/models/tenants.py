@@ -1,5 +1,5 @@
 """Tenants (one per Discord guild), their settings, officer roles, notices, API keys, and the
-cmdrs, systems and factions seen in their data."""
+cmdrs (with their Inara profiles), systems and factions seen in their data."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +37,7 @@ class Tenant(TenantMixin, Base):
     channel_summary: Mapped[int | None] = mapped_column(BigInteger)
     channel_conflict: Mapped[int | None] = mapped_column(BigInteger)
     channel_alerts: Mapped[int | None] = mapped_column(BigInteger)
+    channel_recruits: Mapped[int | None] = mapped_column(BigInteger)
     post_tick_delay_minutes: Mapped[int] = mapped_column(Integer, default=15)
     daily_summary: Mapped[bool] = mapped_column(Boolean, default=True)
     cz_summaries: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -42,6 +45,15 @@ class Tenant(TenantMixin, Base):
     conflict_digest_hours: Mapped[str] = mapped_column(String(80), default="0,6,12,18")
     registered_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
+    # Members and cmdrs (bgs.members): refuse squadron keys, how many cmdrs a personal key may
+    # post for, the Inara key (when not given by tenants.json), who counts as a recruit.
+    personal_keys_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    cmdrs_per_key: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
+    inara_api_key: Mapped[str | None] = mapped_column(String(128))
+    recruit_rank: Mapped[str] = mapped_column(
+        String(64), default="Recruit", server_default="Recruit"
+    )
+    recruit_days: Mapped[int] = mapped_column(Integer, default=14, server_default=text("14"))
 
     officer_roles: Mapped[list[OfficerRole]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="OfficerRole.role_id"
@@ -69,10 +81,15 @@ class TenantNotice(TenantMixin, Base):
 
 
 class ApiKey(TenantMixin, Base):
-    """A listener API key. Only its SHA-256 is stored."""
+    """A listener API key. Only its SHA-256 is stored. A personal key (`/connect`) has the
+    Discord user it belongs to as `owner_id`; a squadron key has none."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (UniqueConstraint("key_hash"), Index(None, "guild_id", "created_at"))
+    __table_args__ = (
+        UniqueConstraint("key_hash"),
+        Index(None, "guild_id", "created_at"),
+        Index(None, "guild_id", "owner_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64))
@@ -82,10 +99,14 @@ class ApiKey(TenantMixin, Base):
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     api_version: Mapped[str | None] = mapped_column(String(20))
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Cmdr(TenantMixin, Base):
-    """A commander seen in the guild's data, with Inara profile fields."""
+    """A commander seen in the guild's data, with Inara profile fields: the ranks by name,
+    `rank_power` the power they pledge to, the squadron and their rank in it; `inara_status`
+    and `inara_reason` say how the last look-up went (`inara_checked_at`), `inara_fetched_at`
+    when the stored profile was read."""
 
     __tablename__ = "cmdrs"
     __table_args__ = (UniqueConstraint("guild_id", "name"), Index(None, "guild_id", "last_seen"))
@@ -106,6 +127,10 @@ class Cmdr(TenantMixin, Base):
     inara_url: Mapped[str | None] = mapped_column(String(256))
     squadron_name: Mapped[str | None] = mapped_column(String(NAME))
     squadron_rank: Mapped[str | None] = mapped_column(String(64))
+    inara_status: Mapped[str | None] = mapped_column(String(16))
+    inara_reason: Mapped[str | None] = mapped_column(String(300))
+    inara_checked_at: Mapped[datetime | None]
+    inara_fetched_at: Mapped[datetime | None]
 
 
 class KnownSystem(TenantMixin, Base):

@@ -78,7 +78,7 @@ def test_committed_example_is_valid() -> None:
         (
             {"tenants": [tenant(channels={"shoutout": 5})]},
             "tenant #1 (name 'Alpha Wing', guild_id 111): channels.shoutout: unknown channel "
-            "kind (allowed: tick, summary, conflict, alerts)",
+            "kind (allowed: tick, summary, conflict, alerts, recruits)",
         ),
         (
             {"tenants": [tenant(api_keys=[{"label": "x", "key": "env:NOT_SET_ANYWHERE"}])]},
