@@ -6,8 +6,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from bgs.ingest import EventWriter
+from bgs.members import CmdrGate
 from listener.auth import RateLimiter
 from listener.errors import MAX_BODY, errors_middleware
+from listener.members import GATE
 from listener.requests import ARRIVALS, CONTEXT, LIMITER, WRITER, ArrivalLog, ListenerContext
 from listener.routes import discovery, get_objectives, health, post_events, put_activities
 
@@ -19,6 +21,7 @@ def create_app(context: ListenerContext) -> web.Application:
     app[LIMITER] = RateLimiter(settings.listener_rate_limit, settings.listener_rate_burst)
     app[ARRIVALS] = ArrivalLog()
     app[WRITER] = EventWriter(context.db)
+    app[GATE] = CmdrGate(context.db)
     app.router.add_get("/health", health)
     app.router.add_get("/discovery", discovery)
     app.router.add_post("/events", post_events)

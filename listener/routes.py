@@ -14,8 +14,9 @@ from bgs.events import EnvelopeError, parse_envelope
 from bgs.objectives import plugin_objectives
 from listener.discovery import discovery_document
 from listener.errors import ApiError
+from listener.members import check_cmdrs, member_caller
 from listener.models import ActivityIn, first_error, to_activity
-from listener.requests import ARRIVALS, CONTEXT, WRITER, authenticate, read_json
+from listener.requests import ARRIVALS, CONTEXT, WRITER, read_json
 
 
 async def health(request: web.Request) -> web.Response:
@@ -41,7 +42,7 @@ async def discovery(request: web.Request) -> web.Response:
 
 
 async def post_events(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
+    caller = await member_caller(request)
     payload = await read_json(request, caller)
     if not isinstance(payload, list):
         raise ApiError(400, "the body must be a JSON array of events", guild_id=caller.guild_id)
@@ -55,6 +56,7 @@ async def post_events(request: web.Request) -> web.Response:
         envelopes = [parse_envelope(index, item) for index, item in enumerate(payload)]
     except EnvelopeError as exc:
         raise ApiError(400, f"{exc}; nothing was stored", guild_id=caller.guild_id) from None
+    await check_cmdrs(request, caller, {envelope.cmdr for envelope in envelopes})
     result = await request.app[WRITER].store(caller.guild_id, envelopes)
     if result.stored:
         request.app[CONTEXT].after_ingest.stored(caller.guild_id, result)
@@ -64,7 +66,7 @@ async def post_events(request: web.Request) -> web.Response:
 
 
 async def put_activities(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
+    caller = await member_caller(request)
     payload = await read_json(request, caller)
     if not isinstance(payload, dict):
         raise ApiError(
@@ -76,6 +78,7 @@ async def put_activities(request: web.Request) -> web.Response:
         raise ApiError(
             400, f"{first_error(exc)}; nothing was changed", guild_id=caller.guild_id
         ) from None
+    await check_cmdrs(request, caller, [activity.cmdr])
     async with request.app[CONTEXT].db.tenant_write(caller.guild_id) as session:
         await ingest.replace_activity(session, to_activity(activity))
     return web.json_response({"status": "stored", "cmdr": activity.cmdr, "tickid": activity.tickid})
@@ -83,7 +86,7 @@ async def put_activities(request: web.Request) -> web.Response:
 
 async def get_objectives(request: web.Request) -> web.Response:
     """A JSON array the plugin accepts as is (bgstally-api.md §7); `[]` clears its list."""
-    caller = await authenticate(request)
+    caller = await member_caller(request)
     async with request.app[CONTEXT].db.tenant(caller.guild_id) as session:
         body = await plugin_objectives(session, caller.api_version, datetime.now(UTC))
     return web.json_response(body)
