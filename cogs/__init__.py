@@ -13,6 +13,8 @@ COGS = (
     "cogs.announcements",
     "cogs.activity",
     "cogs.objectives",
+    "cogs.members",
+    "cogs.recruits",
 )
 
 __all__ = ["COGS", "Warden", "hide_officer_commands", "on_tree_error", "resolve_tenant"]

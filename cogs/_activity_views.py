@@ -14,7 +14,7 @@ from bgs.protected import HarmSummary
 from bgs.summaries import CmdrMetrics, FactionActivity, Metric, SystemData, UnvisitedSystem
 from cogs._harm import harm_marks
 from cogs._render import marked, metric_figures, system_lines
-from cogs._ui import Reply, age_text, embed, number, pages, ts
+from cogs._ui import Reply, age_text, embed, number, pages, plain, ts
 
 # The next wider period to suggest when one is empty; `all` is always suggested too.
 WIDER: Final = {
@@ -76,11 +76,16 @@ def metric_value(metric: Metric, value: int) -> str:
     return f"{number(value)} {metric.unit}".rstrip()
 
 
-def leaderboard_entry(place: int, row: CmdrMetrics, metric: Metric) -> str:
-    rank = f" ({row.squadron_rank})" if row.squadron_rank else ""
+def leaderboard_entry(
+    place: int, row: CmdrMetrics, metric: Metric, member: str | None = None
+) -> str:
+    """'**1. Ann** (Wingman) · Ann Smith — 500,000 Cr': the cmdr, their Inara squadron rank,
+    the server name of the member they are linked to, the value; then the other figures."""
+    rank = f" ({plain(row.squadron_rank)})" if row.squadron_rank else ""
+    who = f" · {plain(member)}" if member else ""
     return "\n".join(
         [
-            f"**{place}. {row.cmdr}**{rank} — {metric_value(metric, row.value(metric.key))}",
+            f"**{place}. {row.cmdr}**{rank}{who} — {metric_value(metric, row.value(metric.key))}",
             metric_figures(row),
         ]
     )

@@ -27,14 +27,19 @@ class NotOfficer(app_commands.CheckFailure):
     """The member lacks Manage Server and every officer role."""
 
 
+SECRET_OPTIONS = frozenset({"inara_key"})  # never logged
+
+
 def _options(data: Any) -> dict[str, Any]:
-    """The options the user gave, flattened ("group sub" → values) for the log."""
+    """The options the user gave, flattened ("group sub" → values) for the log; secrets
+    hidden."""
     flat: dict[str, Any] = {}
     for option in (data or {}).get("options", []) if isinstance(data, dict) else []:
         if "options" in option:
             flat |= _options(option)
         else:
-            flat[option.get("name", "?")] = option.get("value")
+            name = option.get("name", "?")
+            flat[name] = "(hidden)" if name in SECRET_OPTIONS else option.get("value")
     return flat
 
 

@@ -7,8 +7,9 @@ the reply is deferred (the queries can take a moment on a big guild) and posted 
 for the squadron to see, paginated when long. The layouts the scheduled posts also use come
 from `cogs._render`; charts from `cogs._charts`, drawn off the event loop.
 
-`/activity cmdr` without a cmdr lists every cmdr: Discord users are not linked to cmdr names,
-so there is no "me" to default to, and the list shows the names to pick from.
+`/activity cmdr` without a cmdr shows the member's own cmdrs (those linked to them, `bgs.members`);
+for a member with none linked, and with `cmdr:*`, it lists every cmdr. Leaderboard entries show
+the server name of the member a cmdr is linked to.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bgs.members import members_of, my_cmdrs
 from bgs.names import cmdr_names, faction_names, system_names
 from bgs.periods import DEFAULT_PERIOD, LABELS, PERIOD_CODES, Period, normalize_code, resolve_period
 from bgs.protected import HarmSummary, harm_summary
@@ -63,6 +65,7 @@ from cogs._charts import MAX_BARS, chart_file, faction_ticks_png, leaderboard_pn
 from cogs._checks import tenant_of, warden
 from cogs._errors import UserError
 from cogs._harm import harm_marks
+from cogs._member_views import cmdr_text
 from cogs._render import (
     ALL_SECTIONS,
     TOP,
@@ -73,10 +76,11 @@ from cogs._render import (
     section_lines,
     top_sections,
 )
-from cogs._ui import send, when
+from cogs._ui import Reply, send, when
 
 log = logging.getLogger(__name__)
 
+EVERY_CMDR: Final = "*"  # /activity cmdr's value for every cmdr
 CHART_TICKS: Final = 10  # ticks shown by /activity summary's chart
 PERIOD_CHOICES: Final = [
     app_commands.Choice(name=f"{LABELS[code]} ({code})", value=code) for code in PERIOD_CODES
@@ -107,6 +111,54 @@ async def begin(interaction: discord.Interaction, period: str) -> str:
     code = normalize_code(period)
     await interaction.response.defer()
     return code
+
+
+async def everyone(session: AsyncSession, period: Period, harm: HarmSummary) -> Reply:
+    """Every cmdr's tallied activity, ranked."""
+    counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
+    for tally in await activity_by_cmdr(session, period, None):
+        counts[tally.cmdr] += tally.counts
+    return result_reply(
+        "👥 Activity by cmdr",
+        period,
+        ranked_contributors(counts, harm_marks(harm, by="cmdr")),
+        nothing="No cmdr's activity was reported in this period.",
+        footer=f"{len(counts)} cmdr(s) · one cmdr's details: /activity cmdr cmdr:<name>",
+    )
+
+
+async def cmdr_lines(
+    session: AsyncSession, period: Period, faction: str | None, name: str, harm: HarmSummary
+) -> list[str]:
+    """One cmdr's journal metrics and tallies by system (marked with harm)."""
+    metrics = await leaderboard(session, period, faction, cmdr=name)
+    lines = ["**Journal events**", metric_figures(metrics[0])] if metrics else []
+    activity = [
+        FactionActivity(tally.system, tally.faction, None, None, tally.counts)
+        for tally in await activity_by_cmdr(session, period, name)
+    ]
+    mine = only(harm, system=None, faction=None, cmdr=name)
+    by_system = marked_systems(activity, mine, influence=False)
+    if by_system:
+        lines += [*([""] if lines else []), "**By system** (BGS-Tally)", *by_system]
+    return lines
+
+
+def own_cmdrs(period: Period, sections: dict[str, list[str]]) -> Reply:
+    """One cmdr's lines, or several cmdrs' (a member's own), each under its name."""
+    if len(sections) == 1:
+        [(name, lines)] = sections.items()
+        return result_reply(
+            f"👤 CMDR {name}", period, lines, nothing=f"Nothing from CMDR {name} in this period."
+        )
+    lines = []
+    for name, section in sections.items():
+        if section:
+            lines += [f"__**{cmdr_text(name)}**__", *section, ""]
+    listed = ", ".join(cmdr_text(name) for name in sections)
+    return result_reply(
+        "👤 Your cmdrs", period, lines[:-1], nothing=f"Nothing from {listed} in this period."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,8 +227,10 @@ class Activity(commands.Cog):
         )
         await send(interaction, reply)
 
-    @activity.command(name="cmdr", description="One cmdr's contributions (or every cmdr's)")
-    @app_commands.describe(cmdr="The cmdr (leave out to list every cmdr)", period=PERIOD_HELP)
+    @activity.command(name="cmdr", description="One cmdr's contributions (default: yours)")
+    @app_commands.describe(
+        cmdr="The cmdr (default: your own; * lists every cmdr)", period=PERIOD_HELP
+    )
     @app_commands.choices(period=PERIOD_CHOICES)
     async def cmdr(
         self,
@@ -189,38 +243,19 @@ class Activity(commands.Cog):
         code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             resolved = await resolve_period(session, code)
-            tallies = await activity_by_cmdr(session, resolved, name)
-            metrics = (
-                await leaderboard(session, resolved, tenant.faction, cmdr=name) if name else []
-            )
-            harm = only(await harm_in(session, resolved), system=None, faction=None, cmdr=name)
-        if name is None:
-            counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
-            for tally in tallies:
-                counts[tally.cmdr] += tally.counts
-            reply = result_reply(
-                "👥 Activity by cmdr",
-                resolved,
-                ranked_contributors(counts, harm_marks(harm, by="cmdr")),
-                nothing="No cmdr's activity was reported in this period.",
-                footer=f"{len(counts)} cmdr(s) · one cmdr's details: /activity cmdr cmdr:<name>",
-            )
-            await send(interaction, reply)
-            return
-        lines = ["**Journal events**", metric_figures(metrics[0])] if metrics else []
-        activity = [
-            FactionActivity(tally.system, tally.faction, None, None, tally.counts)
-            for tally in tallies
-        ]
-        by_system = marked_systems(activity, harm, influence=False)
-        if by_system:
-            lines += [*([""] if lines else []), "**By system** (BGS-Tally)", *by_system]
-        reply = result_reply(
-            f"👤 CMDR {name}",
-            resolved,
-            lines,
-            nothing=f"Nothing from CMDR {name} in this period.",
-        )
+            if name is None:
+                names = await my_cmdrs(session, interaction.user.id)
+            else:
+                names = [] if name == EVERY_CMDR else [name]
+            harm = await harm_in(session, resolved)
+            if names:
+                lines = {
+                    one: await cmdr_lines(session, resolved, tenant.faction, one, harm)
+                    for one in names
+                }
+                reply = own_cmdrs(resolved, lines)
+            else:
+                reply = await everyone(session, resolved, harm)
         await send(interaction, reply)
 
     @activity.command(
@@ -284,6 +319,7 @@ class Activity(commands.Cog):
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             resolved = await resolve_period(session, code)
             rows = ranked(await leaderboard(session, resolved, tenant.faction), metric)
+            names = await members_of(session, {row.cmdr for row in rows})
         bars = [(row.cmdr, float(row.value(metric))) for row in rows if row.value(metric)]
         files = []
         if bars:
@@ -301,7 +337,10 @@ class Activity(commands.Cog):
         reply = result_reply(
             "🏆 Leaderboard",
             resolved,
-            [leaderboard_entry(place, row, chosen) for place, row in enumerate(rows, start=1)],
+            [
+                leaderboard_entry(place, row, chosen, names.get(row.cmdr))
+                for place, row in enumerate(rows, start=1)
+            ],
             nothing="No cmdr did anything in this period.",
             header=header,
             footer=footer,
@@ -395,7 +434,10 @@ class Activity(commands.Cog):
     async def _cmdrs(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await name_choices(interaction, cmdr_names, current)
+        choices = await name_choices(interaction, cmdr_names, current)
+        if current.strip() in ("", EVERY_CMDR):
+            choices = [app_commands.Choice(name="* every cmdr", value=EVERY_CMDR), *choices[:24]]
+        return choices
 
 
 async def setup(bot: Warden) -> None:

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bgs import apikeys, tenants
+from bgs import apikeys, members, tenants
 from bgs.names import faction_names
 from bgs.status import plugin_data
 from bgs.ticks import latest_tick, tick_overdue
@@ -29,6 +29,7 @@ from cogs._checks import (
     warden,
 )
 from cogs._errors import UserError
+from cogs._member_views import key_choice, key_line
 from cogs._ui import EmbedField, Reply, embed, pages, send, when
 from db.models import Tenant
 from settings import VERSION, ChannelKind
@@ -92,7 +93,10 @@ class Admin(commands.Cog):
             f"at {', '.join(f'{h:02d}:00' for h in tenants.digest_hours(tenant))} UTC",
             "",
             f"**API keys:** {sum(1 for k in keys if k.revoked_at is None)} active, "
-            f"{sum(1 for k in keys if k.revoked_at is not None)} revoked",
+            f"{sum(1 for k in keys if k.revoked_at is not None)} revoked; squadron keys "
+            f"{'refused' if tenant.personal_keys_only else 'accepted'}; "
+            f"{tenant.cmdrs_per_key} cmdrs per personal key",
+            "**Members, Inara and recruits:** `/cmdr settings` shows them",
         ]
         await send(interaction, Reply(pages("Settings", lines), ephemeral=True))
 
@@ -247,8 +251,11 @@ class Admin(commands.Cog):
     async def apikey_list(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
-            keys = await apikeys.list_keys(session)
-        lines = [_key_line(k) for k in keys] or ["No keys yet: `/apikey create` makes one."]
+            keys = await members.key_views(session)
+        lines = [key_line(k) for k in keys] or [
+            "No keys yet: `/apikey create` makes a squadron key; members get their own with "
+            "`/connect`."
+        ]
         await send(interaction, Reply(pages("API keys", lines), ephemeral=True))
 
     @apikey.command(name="revoke", description="Revoke a key: the plugin using it is refused")
@@ -278,14 +285,12 @@ class Admin(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         assert interaction.guild_id is not None
         async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
-            keys = await apikeys.list_keys(session)
+            keys = await members.key_views(session)
         current = current.lower()
         return [
-            app_commands.Choice(
-                name=f"{k.label} (#{k.id}, created {k.created_at:%Y-%m-%d})", value=str(k.id)
-            )
+            app_commands.Choice(name=key_choice(k)[:100], value=str(k.info.id))
             for k in keys
-            if k.revoked_at is None and current in k.label.lower()
+            if k.info.revoked_at is None and current in key_choice(k).lower()
         ][:25]
 
     # -- /status and /help --------------------------------------------------------------------
@@ -406,16 +411,6 @@ class Admin(commands.Cog):
         async with db.tenant_write(role.guild.id) as session:
             if await tenants.drop_role(session, role.id, role.name):
                 log.info("guild %s: deleted officer role %s dropped", role.guild.id, role.id)
-
-
-def _key_line(key: apikeys.KeyInfo) -> str:
-    state = f"revoked {when(key.revoked_at)}" if key.revoked_at else "active"
-    used = when(key.last_used_at) if key.last_used_at else "never"
-    version = f"; plugin API {key.api_version}" if key.api_version else ""
-    return (
-        f"**{key.label}** (#{key.id}) — {state}\n"
-        f"created {when(key.created_at)} by {key.created_by}; last used {used}{version}"
-    )
 
 
 def _command_lines(tree: app_commands.CommandTree[Any]) -> tuple[list[str], list[str]]:

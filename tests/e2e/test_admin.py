@@ -15,7 +15,14 @@ from settings import ChannelKind, TenantsFile
 from tests.fakes.fake_discord import MANAGE_GUILD, SEND_MESSAGES, FakeDiscord, FakeGuild
 from tests.helpers.plugin import PluginClient, create_api_key, settings_for
 from tests.helpers.plugin_events import market_sell
-from tests.helpers.squadron import DENIED, FACTION, Squadron, eventually, tenants_for
+from tests.helpers.squadron import (
+    DENIED,
+    FACTION,
+    Squadron,
+    eventually,
+    every_page,
+    tenants_for,
+)
 from warden.discord_bot import build_bot
 
 
@@ -246,7 +253,7 @@ async def test_deleted_channel_and_role_are_dropped_and_reported(squadron: Squad
 @pytest.mark.parametrize("as_officer", [False, True])
 async def test_help(squadron: Squadron, as_officer: bool) -> None:
     record = await (squadron.officer if as_officer else squadron.member)("help")
-    text = record.text()
+    text = await every_page(squadron, record)
     assert "`/status` — " in text and "`/config` show — " in text
     assert ("`/apikey` create · list · revoke — " in text) is as_officer
     assert ("`/config` officer-role add · officer-role remove · faction" in text) is as_officer

@@ -242,6 +242,7 @@ class FakeUser:
 class FakeMember:
     user: FakeUser
     roles: list[int] = field(default_factory=list)
+    nick: str | None = None  # the member's server name (Discord shows it over the user name)
 
     @property
     def id(self) -> int:
@@ -252,7 +253,7 @@ class FakeMember:
             "user": self.user.to_payload(),
             "roles": [str(role_id) for role_id in self.roles],
             "joined_at": joined_at,
-            "nick": None,
+            "nick": self.nick,
             "avatar": None,
             "deaf": False,
             "mute": False,
@@ -1168,7 +1169,9 @@ class FakeDiscord:
         guild, channel = actor.guild, actor.channel
         member_permissions = actor.permissions_in(channel)
         interaction_id = self.snowflake()
-        member = FakeMember(actor.user, actor.role_ids).to_payload(joined_at=guild.joined_at)
+        known = guild.members.get(actor.user.id)
+        nick = known.nick if known is not None else None
+        member = FakeMember(actor.user, actor.role_ids, nick).to_payload(joined_at=guild.joined_at)
         member["permissions"] = str(member_permissions)
         return {
             "id": str(interaction_id),

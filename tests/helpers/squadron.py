@@ -22,7 +22,9 @@ from tests.fakes.fake_discord import (
     MANAGE_GUILD,
     FakeDiscord,
     FakeGuild,
+    FakeMember,
     FakeMessage,
+    FakeUser,
     InteractionRecord,
 )
 from tests.fakes.tick_source import FALLBACK_PATH, PRIMARY_PATH, FakeTickSource
@@ -69,6 +71,19 @@ class Squadron:
         await record.wait_reply()
         return record
 
+    async def user(
+        self, user_id: int, path: str, options: dict[str, Any] | None = None
+    ) -> InteractionRecord:
+        """A plain member with this user id runs a command (a member of the fake guild shows
+        their nick as their server name)."""
+        record = await self.fake.invoke(path, options, guild_id=self.guild.id, user_id=user_id)
+        await record.wait_reply()
+        return record
+
+    def add_member(self, user_id: int, name: str, nick: str | None = None) -> None:
+        """A member of the guild (`nick`: their server name)."""
+        self.guild.members[user_id] = FakeMember(FakeUser(user_id, name), nick=nick)
+
     def channel(self, name: str) -> int:
         return self.guild.channel(name).id
 
@@ -80,6 +95,20 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not true within {within} s: {check.__name__}")
         await asyncio.sleep(0.01)
+
+
+async def every_page(squadron: Squadron, record: InteractionRecord) -> str:
+    """The text of every page of a paged reply, turning the pages as the member would."""
+    message = record.reply
+    assert message is not None
+    texts = [message.text()]
+    while (button := message.find_component("page:next")) is not None and not button.get(
+        "disabled"
+    ):
+        turned = await squadron.fake.press_button(message, "page:next")
+        message = await turned.wait_reply()
+        texts.append(message.text())
+    return "\n".join(texts)
 
 
 def tenants_for(guild: FakeGuild, **overrides: Any) -> TenantsFile:
