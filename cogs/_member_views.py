@@ -11,12 +11,39 @@ from typing import Final
 
 import discord
 
-from bgs.members import CmdrCard, InaraStatus, KeyView, Link
+from bgs import members
+from bgs.members import CmdrCard, InaraKey, InaraStatus, KeyView, Link
+from cogs._bot import Warden
 from cogs._render import metric_figures
-from cogs._ui import clip, embed, plain, ts, when
+from cogs._ui import OwnedView, clip, embed, plain, ts, when
+from db.models import Tenant
 
 MAX_CLAIMS_SHOWN: Final = 10  # two buttons each, two claims a row, five rows
 BUTTON_LABEL: Final = 80
+
+
+def inara_key_of(bot: Warden, tenant: Tenant) -> InaraKey | None:
+    """The guild's Inara key: from tenants.json, else the one an officer set."""
+    config = bot.services.tenants.tenant(tenant.guild_id)
+    file_key = config.inara_api_key if config is not None else None
+    return members.inara_key(tenant, file_key.get_secret_value() if file_key else None)
+
+
+def settings_lines(bot: Warden, tenant: Tenant) -> list[str]:
+    """The members settings (`/cmdr settings`, `/config show`); never the Inara key."""
+    key = inara_key_of(bot, tenant)
+    inara = "off (no key)"
+    if key is not None:
+        inara = "on, key from tenants.json" if key.from_file else "on, key set in Discord"
+    hour, minute = bot.services.settings.inara_sync_at
+    return [
+        "**Squadron keys:** "
+        + ("refused (personal keys only)" if tenant.personal_keys_only else "accepted"),
+        f"**Cmdrs per personal key:** {tenant.cmdrs_per_key}",
+        f"**Inara profiles:** {inara}; read daily at {hour:02d}:{minute:02d} UTC",
+        f"**Recruits:** Inara squadron rank **{plain(tenant.recruit_rank)}**, or first seen "
+        f"within {tenant.recruit_days} days",
+    ]
 
 
 def member_text(user_id: int, name: str | None) -> str:
@@ -104,13 +131,13 @@ def claims_embed(claims: Sequence[Link]) -> discord.Embed:
 Decide = Callable[[discord.Interaction, int, bool], Awaitable[tuple[str, list[Link]]]]
 
 
-class ClaimsView(discord.ui.View):
+class ClaimsView(OwnedView):
     """Confirm / Refuse buttons for each pending claim; only the officer who asked can press.
     `decide(interaction, link_id, accept)` returns the sentence to show and the claims left."""
 
     def __init__(self, officer_id: int, claims: Sequence[Link], decide: Decide) -> None:
-        super().__init__(timeout=600)
-        self.officer_id = officer_id
+        refusal = "Only the officer who ran /cmdr links can answer these; run it yourself."
+        super().__init__(officer_id, refusal, 600)
         self.decide = decide
         for index, claim in enumerate(claims[:MAX_CLAIMS_SHOWN]):
             for accept in (True, False):
@@ -124,19 +151,10 @@ class ClaimsView(discord.ui.View):
                 button.callback = partial(self._pressed, claim.id, accept)  # type: ignore[method-assign]
                 self.add_item(button)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.officer_id:
-            return True
-        await interaction.response.send_message(
-            "Only the officer who ran /cmdr links can answer these; run it yourself.",
-            ephemeral=True,
-        )
-        return False
-
     async def _pressed(self, link_id: int, accept: bool, interaction: discord.Interaction) -> None:
         outcome, left = await self.decide(interaction, link_id, accept)
         self.stop()
-        view = ClaimsView(self.officer_id, left, self.decide) if left else None
+        view = ClaimsView(self.owner_id, left, self.decide) if left else None
         await interaction.response.edit_message(
             content=outcome, embed=claims_embed(left), view=view
         )

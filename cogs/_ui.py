@@ -152,12 +152,31 @@ def pages(
     return result
 
 
-class Paginator(discord.ui.View):
+class OwnedView(discord.ui.View):
+    """Buttons only one member (`owner_id`, who asked) can press; anyone else is told
+    `refusal`, ephemerally."""
+
+    def __init__(self, owner_id: int, refusal: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.refusal = refusal
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(self.refusal, ephemeral=True)
+        return False
+
+
+class Paginator(OwnedView):
     """Previous/next buttons over a list of embeds; only the member who asked can turn pages."""
 
     def __init__(self, owner_id: int, embeds: Sequence[discord.Embed], timeout: float = 600):
-        super().__init__(timeout=timeout)
-        self.owner_id = owner_id
+        super().__init__(
+            owner_id,
+            "Only the member who ran the command can turn these pages; run it yourself to browse.",
+            timeout,
+        )
         self.embeds = list(embeds)
         self.index = 0
         self._sync()
@@ -165,15 +184,6 @@ class Paginator(discord.ui.View):
     def _sync(self) -> None:
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index >= len(self.embeds) - 1
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(
-            "Only the member who ran the command can turn these pages; run it yourself to browse.",
-            ephemeral=True,
-        )
-        return False
 
     async def _show(self, interaction: discord.Interaction) -> None:
         self._sync()
@@ -194,7 +204,7 @@ class Paginator(discord.ui.View):
         await self._show(interaction)
 
 
-class Confirm(discord.ui.View):
+class Confirm(OwnedView):
     """Confirm / Cancel buttons for a destructive change; only the member who asked can press.
 
     `action` runs on confirm and returns the sentence to show; a `DomainError` it raises (the
@@ -212,21 +222,14 @@ class Confirm(discord.ui.View):
         timed_out: str,
         timeout: float,
     ) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(
+            origin.user.id, f"Only the officer who ran {command} can answer this.", timeout
+        )
         self.origin = origin
-        self.command = command
         self.action = action
         self.cancelled = cancelled
         self.timed_out = timed_out
         self.confirm.label = verb
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.origin.user.id:
-            return True
-        await interaction.response.send_message(
-            f"Only the officer who ran {self.command} can answer this.", ephemeral=True
-        )
-        return False
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger, custom_id="confirm:yes")
     async def confirm(

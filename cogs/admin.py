@@ -29,7 +29,7 @@ from cogs._checks import (
     warden,
 )
 from cogs._errors import UserError
-from cogs._member_views import key_choice, key_line
+from cogs._member_views import key_choice, key_line, settings_lines
 from cogs._ui import EmbedField, Reply, embed, pages, send, when
 from db.models import Tenant
 from settings import VERSION, ChannelKind
@@ -93,10 +93,10 @@ class Admin(commands.Cog):
             f"at {', '.join(f'{h:02d}:00' for h in tenants.digest_hours(tenant))} UTC",
             "",
             f"**API keys:** {sum(1 for k in keys if k.revoked_at is None)} active, "
-            f"{sum(1 for k in keys if k.revoked_at is not None)} revoked; squadron keys "
-            f"{'refused' if tenant.personal_keys_only else 'accepted'}; "
-            f"{tenant.cmdrs_per_key} cmdrs per personal key",
-            "**Members, Inara and recruits:** `/cmdr settings` shows them",
+            f"{sum(1 for k in keys if k.revoked_at is not None)} revoked",
+            "",
+            "**Members** (`/cmdr settings`)",
+            *settings_lines(warden(interaction), tenant),
         ]
         await send(interaction, Reply(pages("Settings", lines), ephemeral=True))
 
@@ -245,6 +245,11 @@ class Admin(commands.Cog):
             f"1. Server URL `{url}` and the key above, click **Establish Connection**.\n"
             "2. Check the events it asks for and click **I Approve**."
         )
+        if tenant_of(interaction).personal_keys_only:
+            text += (
+                "\n⚠️ This server accepts personal keys only (`/cmdr settings`): the listener "
+                "refuses this squadron key until squadron keys are allowed again."
+            )
         await send(interaction, Reply(content=text, ephemeral=True))
 
     @apikey.command(name="list", description="This server's keys (never the keys themselves)")

@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bgs import members, tenants
-from bgs.members import InaraKey, Link
+from bgs.members import Link
 from bgs.names import cmdr_names
 from cogs._autocomplete import name_choices
 from cogs._bot import Warden
@@ -32,10 +32,12 @@ from cogs._member_views import (
     card_embed,
     claims_embed,
     cmdr_text,
+    inara_key_of,
     link_lines,
     member_text,
+    settings_lines,
 )
-from cogs._ui import Reply, embed, pages, plain, send
+from cogs._ui import Reply, embed, pages, send
 from db.models import Tenant
 from feeds.inara import InaraClient, Pacer, sync_profiles
 from settings import VERSION
@@ -73,11 +75,6 @@ class Members(commands.Cog):
         unschedule(self.bot.services.scheduler, [INARA_SYNC])
         await self.http.close()
 
-    def inara_key(self, tenant: Tenant) -> InaraKey | None:
-        config = self.bot.services.tenants.tenant(tenant.guild_id)
-        file_key = config.inara_api_key if config is not None else None
-        return members.inara_key(tenant, file_key.get_secret_value() if file_key else None)
-
     # -- the daily job ------------------------------------------------------------------------
 
     async def inara_profiles(self, now: datetime | None = None) -> None:
@@ -86,7 +83,7 @@ class Members(commands.Cog):
         db = self.bot.services.db
 
         async def run(tenant: Tenant) -> None:
-            key = self.inara_key(tenant)
+            key = inara_key_of(self.bot, tenant)
             if key is None:
                 log.debug("guild %s: no Inara key; profiles not read", tenant.guild_id)
                 return
@@ -237,7 +234,7 @@ class Members(commands.Cog):
     async def refresh(self, interaction: discord.Interaction, cmdr: str) -> None:
         tenant = tenant_of(interaction)
         db = warden(interaction).services.db
-        key = self.inara_key(tenant)
+        key = inara_key_of(self.bot, tenant)
         if key is None:
             raise UserError(
                 "Inara profiles are off for this server: set the Inara API key with "
@@ -304,23 +301,8 @@ class Members(commands.Cog):
             if value is not None
         }
         audit(interaction, f"ran /cmdr settings {changed}")
-        await send(interaction, Reply([self._settings_embed(row)], ephemeral=True))
-
-    def _settings_embed(self, tenant: Tenant) -> discord.Embed:
-        key = self.inara_key(tenant)
-        inara = "off (no key)"
-        if key is not None:
-            inara = "on, key from tenants.json" if key.from_file else "on, key set in Discord"
-        hour, minute = self.bot.services.settings.inara_sync_at
-        lines = [
-            "**Squadron keys:** "
-            + ("refused (personal keys only)" if tenant.personal_keys_only else "accepted"),
-            f"**Cmdrs per personal key:** {tenant.cmdrs_per_key}",
-            f"**Inara profiles:** {inara}; read daily at {hour:02d}:{minute:02d} UTC",
-            f"**Recruits:** Inara squadron rank **{plain(tenant.recruit_rank)}**, or first "
-            f"seen within {tenant.recruit_days} days",
-        ]
-        return embed("⚙️ Members settings", "\n".join(lines))
+        shown = embed("⚙️ Members settings", "\n".join(settings_lines(self.bot, row)))
+        await send(interaction, Reply([shown], ephemeral=True))
 
     # -- autocomplete -------------------------------------------------------------------------
 

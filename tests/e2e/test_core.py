@@ -24,7 +24,7 @@ from tests.helpers.squadron import GUILD, Squadron, eventually, tenants_for
 from warden.discord_bot import COMMAND_HASH_KEY, build_bot
 from warden.run import run_bot
 
-OFFICER_COMMANDS = {"apikey"}
+OFFICER_COMMANDS = {"apikey", "recruits"}
 
 
 async def test_login_ready_and_synced_commands(squadron: Squadron) -> None:
@@ -34,7 +34,7 @@ async def test_login_ready_and_synced_commands(squadron: Squadron) -> None:
     assert set(config) == {"show", "faction", "channel", "officer-role", "schedule"}
     assert {o["name"] for o in config["officer-role"]["options"]} == {"add", "remove"}
     channel_kinds = {c["value"] for c in config["channel"]["options"][0]["choices"]}
-    assert channel_kinds == {"tick", "summary", "conflict", "alerts"}
+    assert channel_kinds == {"tick", "summary", "conflict", "alerts", "recruits"}
     assert synced["apikey"]["default_member_permissions"] == str(
         discord.Permissions.manage_guild.flag
     )

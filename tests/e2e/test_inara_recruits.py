@@ -11,11 +11,12 @@ from typing import cast
 
 import aiohttp
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select, update
 
 from bgs import members, tenants
-from cogs.members import Members
-from cogs.recruits import Recruits
+from cogs.members import INARA_SYNC, Members
+from cogs.recruits import RECRUITS_POST, Recruits
 from db.models import Cmdr, Tenant
 from settings import ChannelKind, TenantConfig, TenantsFile
 from tests.fakes.fake_discord import MANAGE_GUILD, FakeDiscord, FakeGuild
@@ -78,6 +79,7 @@ async def squadron(
         discord_token="fake-bot-token",
         inara_api_url=inara.url,
         inara_request_interval=0,
+        inara_sync_time="02:30",
     )
     both = TenantsFile(tenants=(*tenants_for(guild).tenants, beta_config))
     bot = build_bot(settings, both, guild_ready_timeout=0.05)
@@ -119,7 +121,7 @@ async def test_cmdr_settings(
 
     assert record.ephemeral
     text = record.text()
-    assert "**Inara profiles:** on, key set in Discord; read daily at 01:00 UTC" in text
+    assert "**Inara profiles:** on, key set in Discord; read daily at 02:30 UTC" in text
     assert "**Cmdrs per personal key:** 5" in text
     assert "Inara squadron rank **Rookie**, or first seen within 14 days" in text
     assert KEY not in text and KEY not in caplog.text
@@ -137,6 +139,9 @@ async def test_cmdr_settings(
         assert bad.ephemeral and bad.text().startswith(message), bad.text()
     assert (await guild_row(squadron, squadron.guild.id)).inara_api_key == KEY
 
+    shown = (await squadron.member("config show")).text()
+    assert "**Members** (`/cmdr settings`)" in shown and "on, key set in Discord" in shown
+    assert KEY not in shown
     off = await squadron.officer("cmdr settings", {"inara_key": "off"})
     assert "**Inara profiles:** off (no key)" in off.text()
 
@@ -183,9 +188,26 @@ async def test_personal_keys_only_refuses_the_squadron_key_at_once(squadron: Squ
         assert "**Squadron keys:** refused (personal keys only)" in record.text()
         refused = await plugin.post_events([])
         assert refused.status == 401 and "accepts personal keys only" in refused.body["error"]
+        created = await squadron.officer("apikey create", {"label": "Wing Two"})
+        assert "refuses this squadron key until squadron keys are allowed again" in created.text()
 
 
 # -- Inara profiles -----------------------------------------------------------------------------
+
+
+async def test_the_jobs_run_at_their_times(squadron: Squadron) -> None:
+    scheduler = squadron.bot.services.scheduler
+    inara_job = scheduler.get_job(INARA_SYNC).trigger
+    recruits_job = scheduler.get_job(RECRUITS_POST).trigger
+    assert isinstance(inara_job, CronTrigger) and isinstance(recruits_job, CronTrigger)
+    assert inara_job.get_next_fire_time(None, AT) == datetime(2026, 11, 27, 2, 30, tzinfo=UTC)
+    assert recruits_job.get_next_fire_time(None, AT) == MONDAY  # Thursday → Monday 00:05
+    again = recruits_job.get_next_fire_time(MONDAY, MONDAY + timedelta(seconds=1))
+    assert again == MONDAY + timedelta(hours=1)  # retried hourly that day
+    last = MONDAY.replace(hour=23)
+    assert recruits_job.get_next_fire_time(last, last + timedelta(seconds=1)) == MONDAY + timedelta(
+        days=7
+    )
 
 
 async def test_refresh_fills_the_card_and_the_leaderboard_rank(

@@ -181,6 +181,12 @@ async def test_an_officer_refuses_a_claim(squadron: Squadron, plugin_for: Plugin
     record = await squadron.officer("cmdr links")
     [claims] = await record.followups(1)
     [refuse] = [c for c in components(claims) if str(c["custom_id"]).startswith("claim:no:")]
+    other = await squadron.fake.press_button(claims, str(refuse["custom_id"]), user_id=CY)
+    answer = await other.response()
+    assert answer["data"]["content"] == (
+        "Only the officer who ran /cmdr links can answer these; run it yourself."
+    )
+    assert await links(squadron) == [("Bob", BOB, "pending")]
 
     pressed = await squadron.fake.press_button(claims, str(refuse["custom_id"]))
     await pressed.response()

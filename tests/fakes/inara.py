@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve
+
 RATE_LIMITED = (
     "Too much requests, slow down, cowboy. ;) The access to API was temporarily revoked (1 hour)."
 )
@@ -53,10 +55,7 @@ class FakeInara:
     async def __aenter__(self) -> FakeInara:
         app = web.Application()
         app.router.add_post("/inapi/v1/", self._api)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve(app)
         return self
 
     async def __aexit__(

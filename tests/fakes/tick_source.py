@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from settings import Settings
+from tests.fakes.loopback import serve
 
 PRIMARY_PATH = "/galtick.json"
 FALLBACK_PATH = "/api/tick"
@@ -86,11 +87,7 @@ class FakeTickSource:
         app = web.Application()
         app.router.add_get(PRIMARY_PATH, self._primary)
         app.router.add_get(FALLBACK_PATH, self._fallback)
-        # Cancel a slow answer when the client gives up, so shutting down never waits for it.
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve(app)
         return self
 
     async def __aexit__(

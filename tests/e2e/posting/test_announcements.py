@@ -25,6 +25,8 @@ from cogs.announcements import (
     POST_TICK,
     SPACE_CZ,
 )
+from cogs.members import INARA_SYNC
+from cogs.recruits import RECRUITS_POST
 from cogs.ticks import TICK_POLL
 from settings import ChannelKind
 from tests.fakes.fake_discord import FakeDiscord, FakeGuild
@@ -503,7 +505,9 @@ def trigger(squadron: Squadron, job_id: str) -> Any:
 
 async def test_the_jobs_and_their_triggers(squadron: Squadron) -> None:
     scheduler = squadron.bot.services.scheduler
-    assert sorted(job.id for job in scheduler.get_jobs()) == sorted((*JOBS, TICK_POLL))
+    assert sorted(job.id for job in scheduler.get_jobs()) == sorted(
+        (*JOBS, TICK_POLL, INARA_SYNC, RECRUITS_POST)
+    )
 
     poll = trigger(squadron, TICK_POLL)
     assert isinstance(poll, IntervalTrigger) and poll.interval == timedelta(minutes=5)
