@@ -35,6 +35,7 @@ from bgs import members
 from bgs.events import as_int
 from bgs.members import InaraStatus, Profile, ProfileOutcome
 from db.database import Database
+from feeds.http import read_limited
 
 log = logging.getLogger(__name__)
 
@@ -232,15 +233,15 @@ class InaraClient:
             async with self.http.post(self.url, json=body, timeout=self.timeout) as response:
                 if response.status != 200:
                     raise InaraUnavailable(f"Inara answered HTTP {response.status}")
-                raw = await response.content.read(MAX_BODY + 1)
+                raw = await read_limited(response, MAX_BODY)
         except TimeoutError as exc:
             raise InaraUnavailable(f"Inara did not answer within {self.timeout.total:g} s") from exc
         except aiohttp.ClientError as exc:
             raise InaraUnavailable(f"could not reach Inara ({type(exc).__name__})") from exc
+        if raw is None:
+            raise InaraUnavailable(f"Inara's answer was longer than {MAX_BODY} bytes")
         if not raw.strip():
             raise InaraUnavailable("Inara's answer was empty (maintenance?)")
-        if len(raw) > MAX_BODY:
-            raise InaraUnavailable(f"Inara's answer was longer than {MAX_BODY} bytes")
         try:
             answer = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -272,7 +273,8 @@ class InaraClient:
         )
         if refused is not None:
             return refused
-        events = [_mapping(event) for event in _get(answer, "events") or []]
+        listed = _get(answer, "events")
+        events = [_mapping(event) for event in listed] if isinstance(listed, list) else []
         by_id = {as_int(_get(e, "eventCustomID"), default=0): e for e in events}
         outcomes = []
         for number, name in enumerate(names, start=1):

@@ -30,6 +30,7 @@ from bgs.ticks import (
     tick_overdue,
 )
 from db.database import Database
+from feeds.http import read_limited
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,9 @@ class TickMonitor:
             async with self.http.get(url, timeout=self.timeout) as response:
                 if response.status != 200:
                     raise TickSourceError(f"HTTP {response.status}")
-                body = bytearray()
-                async for chunk in response.content.iter_any():
-                    body += chunk
-                    if len(body) > MAX_BODY:
-                        raise TickSourceError(f"answer longer than {MAX_BODY} bytes")
+                body = await read_limited(response, MAX_BODY)
+                if body is None:
+                    raise TickSourceError(f"answer longer than {MAX_BODY} bytes")
         except TimeoutError as exc:
             raise TickSourceError(f"no answer within {self.timeout.total:g} s") from exc
         except aiohttp.ClientError as exc:
