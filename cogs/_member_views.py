@@ -65,7 +65,7 @@ def _member_line(card: CmdrCard) -> str:
     who = member_text(link.user_id, link.member)
     if link.pending:
         return f"**Member:** claimed by {who} {ts(link.created_at, 'R')}, waiting for an officer"
-    how = "by their personal key" if link.source == "key" else "confirmed by an officer"
+    how = "by their personal key" if link.by_key else "confirmed by an officer"
     return f"**Member:** {who} · linked {how} {ts(link.decided_at or link.created_at, 'R')}"
 
 
@@ -108,7 +108,7 @@ def link_lines(links: Sequence[Link]) -> list[str]:
     """The current links, one line each (pending claims are shown with their buttons)."""
     return [
         f"• **{cmdr_text(link.cmdr)}** → {member_text(link.user_id, link.member)} · "
-        f"{'by personal key' if link.source == 'key' else 'claim confirmed'} "
+        f"{'by personal key' if link.by_key else 'claim confirmed'} "
         f"{ts(link.decided_at or link.created_at, 'R')}"
         for link in links
         if not link.pending

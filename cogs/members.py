@@ -219,7 +219,7 @@ class Members(commands.Cog):
             if link.pending
             else f"**{cmdr_text(link.cmdr)}** is no longer linked to {who}."
         )
-        if link.source == "key" and not link.pending:
+        if link.by_key and not link.pending:
             text += (
                 " If their personal key posts for this cmdr again, it links it again: revoke "
                 "the key (`/apikey revoke`) to stop that."

@@ -43,6 +43,11 @@ class Link:
     decided_at: datetime | None
     decided_by: str | None
 
+    @property
+    def by_key(self) -> bool:
+        """Linked (or confirmed) by the member's personal key, not by a claim."""
+        return self.source == BY_KEY
+
 
 def _link(row: CmdrLink, member: str | None) -> Link:
     return Link(

@@ -20,12 +20,11 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.loopback import serve
+from tests.fakes.loopback import LoopbackFake
 
 RATE_LIMITED = (
     "Too much requests, slow down, cowboy. ;) The access to API was temporarily revoked (1 hour)."
@@ -40,7 +39,7 @@ class Mode(StrEnum):
 
 
 @dataclass
-class FakeInara:
+class FakeInara(LoopbackFake):
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     partial: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     bad_keys: set[str] = field(default_factory=set)
@@ -52,20 +51,8 @@ class FakeInara:
     port: int = 0
     _runner: web.AppRunner | None = None
 
-    async def __aenter__(self) -> FakeInara:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/inapi/v1/", self._api)
-        self._runner, self.port = await serve(app)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     @property
     def url(self) -> str:

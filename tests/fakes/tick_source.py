@@ -20,13 +20,12 @@ import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from settings import Settings
-from tests.fakes.loopback import serve
+from tests.fakes.loopback import LoopbackFake
 
 PRIMARY_PATH = "/galtick.json"
 FALLBACK_PATH = "/api/tick"
@@ -72,7 +71,7 @@ def closed_port() -> int:
 
 
 @dataclass
-class FakeTickSource:
+class FakeTickSource(LoopbackFake):
     primary: Source = field(
         default_factory=lambda: Source(datetime(2026, 11, 26, 11, 0, 0, 123000, tzinfo=UTC))
     )
@@ -83,21 +82,9 @@ class FakeTickSource:
     refused_port: int = field(default_factory=closed_port)
     _runner: web.AppRunner | None = None
 
-    async def __aenter__(self) -> FakeTickSource:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get(PRIMARY_PATH, self._primary)
         app.router.add_get(FALLBACK_PATH, self._fallback)
-        self._runner, self.port = await serve(app)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def url(self, source: Source, path: str) -> str:
         port = self.refused_port if source.mode is Mode.REFUSED else self.port
