@@ -9,6 +9,7 @@ from db.models.activities import Activity, ActivityFaction, ActivitySystem
 from db.models.base import NAME, Base, TenantMixin
 from db.models.conflicts import ConflictState, ProtectedFaction, ProtectedHarm
 from db.models.events import (
+    AfterIngestWork,
     CommitCrime,
     Event,
     EventChild,
@@ -27,7 +28,7 @@ from db.models.events import (
     SyntheticScenario,
 )
 from db.models.objectives import Objective, ObjectiveSettlement, ObjectiveTarget
-from db.models.posting import BotState, GalaxyTick, PostLedger
+from db.models.posting import BotState, GalaxyTick, OutboxEntry, PostLedger
 from db.models.tenants import (
     ApiKey,
     Cmdr,
@@ -43,6 +44,7 @@ __all__ = [
     "Activity",
     "ActivityFaction",
     "ActivitySystem",
+    "AfterIngestWork",
     "ApiKey",
     "Base",
     "BotState",
@@ -65,6 +67,7 @@ __all__ = [
     "ObjectiveSettlement",
     "ObjectiveTarget",
     "OfficerRole",
+    "OutboxEntry",
     "PostLedger",
     "ProtectedFaction",
     "ProtectedHarm",

@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
+from bgs import outbox
 from db.database import Database
 from db.migrate import alembic_config, upgrade
 from db.models import (
@@ -27,8 +28,9 @@ from db.models import (
     Objective,
     ObjectiveSettlement,
     ObjectiveTarget,
+    PostLedger,
 )
-from tests.helpers.databases import Postgres, postgres_admin
+from tests.helpers.databases import Postgres, migrate, postgres_admin
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TESTS = Path(__file__).resolve().parents[1]
@@ -151,3 +153,30 @@ def test_every_later_revision_has_an_upgrade_test_with_data() -> None:
         and f"def test_upgrade_to_{revision.revision}(" not in tests
     ]
     assert missing == []
+
+
+def previous(revision: str) -> str:
+    """The revision `revision` upgrades from."""
+    found = revisions().get_revision(revision)
+    assert found is not None and isinstance(found.down_revision, str)
+    return found.down_revision
+
+
+async def test_upgrade_to_0007_outbox(empty_database_url: str) -> None:
+    """Alerts and stored events from before the outbox keep working after it."""
+    await migrate(empty_database_url, previous("0007_outbox"))
+    db = Database(empty_database_url)
+    try:
+        async with db.tenant_write(GUILD) as session:
+            session.add(
+                Event(event="FSDJump", timestamp=NOW, content_hash="x", received_at=NOW, data={})
+            )
+            session.add(PostLedger(kind="conflict_change", key="k", claimed_at=NOW))
+        await migrate(empty_database_url)
+        async with db.tenant_write(GUILD) as session:
+            await outbox.enqueue(session, "conflict_change", "k2", {"a": 1}, NOW)
+        (entry,) = await outbox.claim_due(db, [GUILD], NOW)
+        assert entry.payload == {"a": 1}
+        assert await _count(db, Event) == 1 and await _count(db, PostLedger) == 1
+    finally:
+        await db.dispose()
