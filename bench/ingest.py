@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import secrets
@@ -485,7 +486,7 @@ class Tally:
 
 class Load:
     def __init__(self, args: argparse.Namespace) -> None:
-        self.url = args.url.rstrip("/") + "/events"
+        self.urls = itertools.cycle([url.rstrip("/") + "/events" for url in args.url])
         self.headers = {
             "apikey": args.key,
             "apiversion": "1.8.0",
@@ -530,7 +531,7 @@ class Load:
 
     async def _post(self, http: aiohttp.ClientSession, body: bytes) -> tuple[str, Any]:
         try:
-            async with http.post(self.url, data=body, headers=self.headers) as response:
+            async with http.post(next(self.urls), data=body, headers=self.headers) as response:
                 text = await response.read()
                 status = str(response.status)
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -629,7 +630,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="bench.ingest", description="POST plugin-shaped event batches at a listener."
     )
     parser.add_argument(
-        "--url", required=True, help="the listener's root URL, e.g. http://127.0.0.1:8099/"
+        "--url",
+        required=True,
+        action="append",
+        help="the listener's root URL, e.g. http://127.0.0.1:8099/; give it once per listener "
+        "to spread the batches over several, round robin",
     )
     parser.add_argument("--key", required=True, help="an API key of the guild to write to")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from db.bulk import dialect_insert, dialect_name
 from db.database import Database
 from db.models import BotState
 
@@ -15,5 +16,14 @@ async def read_state(db: Database, key: str) -> str | None:
 
 
 async def write_state(db: Database, key: str, value: str) -> None:
+    """Set a value (several processes may set the same key at once: the last one wins)."""
     async with db.unscoped_write() as session:
-        await session.merge(BotState(key=key, value=value, updated_at=datetime.now(UTC)))
+        insert = dialect_insert(dialect_name(session), BotState)
+        row = {"key": key, "value": value, "updated_at": datetime.now(UTC)}
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+            ),
+            [row],
+        )

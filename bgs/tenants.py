@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -75,16 +76,27 @@ async def _apply(session: AsyncSession, tenant: TenantConfig, now: datetime) -> 
 
 
 async def provision(db: Database, tenants: TenantsFile) -> None:
-    """Configure every guild of `tenants.json` and register its API keys (idempotent)."""
+    """Configure every guild of `tenants.json` and register its API keys (idempotent).
+
+    Processes that start together provision the same guilds at once: the one whose insert
+    loses to another's applies the file again, now to the row the other made.
+    """
     now = utcnow()
     for tenant in tenants.tenants:
-        async with db.tenant_write(tenant.guild_id) as session:
-            await _apply(session, tenant, now)
-            for key in tenant.api_keys:
-                await apikeys.ensure_key(
-                    session, key.key.get_secret_value(), label=key.label, created_by=SOURCE_FILE
-                )
+        try:
+            await _provision_one(db, tenant, now)
+        except IntegrityError:
+            await _provision_one(db, tenant, now)
         log.info("tenant %r (guild %s) configured from tenants.json", tenant.name, tenant.guild_id)
+
+
+async def _provision_one(db: Database, tenant: TenantConfig, now: datetime) -> None:
+    async with db.tenant_write(tenant.guild_id) as session:
+        await _apply(session, tenant, now)
+        for key in tenant.api_keys:
+            await apikeys.ensure_key(
+                session, key.key.get_secret_value(), label=key.label, created_by=SOURCE_FILE
+            )
 
 
 async def register(db: Database, guild_id: int, name: str) -> Tenant:

@@ -111,16 +111,34 @@ def tick_overdue(latest: TickRecord | None, now: datetime) -> bool:
     return latest is None or latest.age(now) > OVERDUE_AFTER
 
 
+async def latest_ticks(session: AsyncSession, limit: int) -> list[TickRecord]:
+    """The newest stored galaxy ticks, newest first."""
+    rows = await session.execute(
+        select(GalaxyTick.tick_time, GalaxyTick.source, GalaxyTick.seen_at)
+        .order_by(GalaxyTick.tick_time.desc())
+        .limit(limit)
+    )
+    return [TickRecord(row.tick_time, row.source, row.seen_at) for row in rows]
+
+
 async def latest_tick(session: AsyncSession) -> TickRecord | None:
     """The newest stored galaxy tick."""
-    row = (
-        await session.execute(
-            select(GalaxyTick.tick_time, GalaxyTick.source, GalaxyTick.seen_at)
-            .order_by(GalaxyTick.tick_time.desc())
-            .limit(1)
-        )
-    ).one_or_none()
-    return None if row is None else TickRecord(row.tick_time, row.source, row.seen_at)
+    found = await latest_ticks(session, 1)
+    return found[0] if found else None
+
+
+async def stored_news(db: Database, now: datetime, within: timedelta) -> PollResult:
+    """What another process stored, as a poll by this one would report it: the newest tick is
+    news (`new`) when it was stored less than `within` ago and is not the first tick stored."""
+    async with db.unscoped() as session:
+        found = await latest_ticks(session, 2)
+    latest = found[0] if found else None
+    return PollResult(
+        new=latest is not None and now - latest.seen_at <= within,
+        latest=latest,
+        previous=found[1] if len(found) > 1 else None,
+        overdue=tick_overdue(latest, now),
+    )
 
 
 async def tick_status(db: Database, now: datetime | None = None) -> TickStatus:

@@ -6,14 +6,18 @@ from typing import Any
 
 from discord.ext import commands
 
+from cogs._outbox import OutboxPoster
 from warden.services import Services
 
 
-class Warden(commands.Bot):
-    """discord.py's Bot carrying the services (databases, listener, scheduler, after-ingest
-    work), which every cog reaches as `bot.services`. `warden.discord_bot.Warden` is the
-    concrete bot."""
+class Warden(commands.AutoShardedBot):
+    """discord.py's auto-sharded Bot carrying the services (databases, listener, scheduler,
+    after-ingest work), which every cog reaches as `bot.services`. The concrete bot is
+    `warden.discord_bot.WardenBot`."""
 
     def __init__(self, services: Services, **options: Any) -> None:
         super().__init__(**options)
         self.services = services
+        self.outbox = OutboxPoster(
+            services, lambda: [guild.id for guild in self.guilds], self.wait_until_ready
+        )

@@ -1,22 +1,18 @@
-"""What scheduled and event-driven posts share: the scheduler's job options, the guilds this
-process serves, one guild's failure kept from the others, and delivery through the post ledger
-with its outcome."""
+"""What scheduled jobs share: the scheduler's job options, the guilds this process's shards hold,
+one guild's failure kept from the others, and whether a post is out already."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from enum import StrEnum
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-import discord
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bgs import ledger, tenants
 from cogs._bot import Warden
-from cogs._posting import post_once
 from db.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -54,20 +50,6 @@ def unschedule(scheduler: AsyncIOScheduler, job_ids: Iterable[str]) -> None:
             log.debug("job %s was not scheduled", job_id)
 
 
-class Outcome(StrEnum):
-    """What `deliver` did."""
-
-    POSTED = "posted"
-    EXISTS = "exists"  # posted before, or another process is sending it right now
-    FAILED = "failed"  # the send failed; the claim is freed, so a later run may retry
-    NO_CHANNEL = "no channel"
-
-    @property
-    def done(self) -> bool:
-        """Nothing is left to retry."""
-        return self is not Outcome.FAILED
-
-
 async def served_tenants(bot: Warden) -> list[Tenant]:
     """The configured tenants (guild row present, not left) among the guilds of this process's
     shards: a job acts only for these."""
@@ -95,20 +77,3 @@ async def posted(bot: Warden, guild_id: int, kind: str, key: str) -> bool:
     """Whether (kind, key) is already posted in the guild (checked before building a post)."""
     entry = await ledger.find(bot.services.db, guild_id, kind, key)
     return entry is not None and entry.posted
-
-
-async def deliver(
-    bot: Warden,
-    guild_id: int,
-    kind: str,
-    key: str,
-    channel_id: int | None,
-    embeds: Sequence[discord.Embed],
-) -> Outcome:
-    """`post_once`, telling a failed send (to retry) from a post that exists already."""
-    if await post_once(bot, guild_id, kind, key, channel_id, embeds) is not None:
-        return Outcome.POSTED
-    if channel_id is None:
-        return Outcome.NO_CHANNEL
-    entry = await ledger.find(bot.services.db, guild_id, kind, key)
-    return Outcome.FAILED if entry is None else Outcome.EXISTS

@@ -13,6 +13,7 @@ import discord
 
 from bgs import ledger
 from cogs._bot import Warden
+from cogs._outbox import Outcome
 from cogs._ui import channel_messages
 
 log = logging.getLogger(__name__)
@@ -24,15 +25,9 @@ _edit_locks: weakref.WeakValueDictionary[tuple[int, str, str], asyncio.Lock] = (
 )
 
 
-Postable = discord.TextChannel | discord.Thread | discord.PartialMessageable
-
-
-def _channel(bot: Warden, guild_id: int, channel_id: int) -> Postable | None:
-    """Where to post: the cached channel when this process holds the guild's shard (None when the
-    channel was deleted); otherwise the channel by id over REST, because the listener that stored
-    the events may run in a process of another shard."""
-    if bot.get_guild(guild_id) is None:
-        return bot.get_partial_messageable(channel_id, guild_id=guild_id)
+def _channel(bot: Warden, channel_id: int) -> discord.TextChannel | discord.Thread | None:
+    """Where to post: the channel of a guild this process's shards hold (None when it was
+    deleted). Posts for a guild are made by the process holding its shard (see the outbox)."""
     channel = bot.get_channel(channel_id)
     return channel if isinstance(channel, discord.TextChannel | discord.Thread) else None
 
@@ -56,7 +51,7 @@ async def post_once(
     claim = await ledger.claim(db, guild_id, kind, key, channel_id)
     if claim is None:
         return None
-    channel = _channel(bot, guild_id, channel_id)
+    channel = _channel(bot, channel_id)
     first: int | None = None
     try:
         if channel is None:
@@ -90,7 +85,7 @@ async def post_or_edit(
     key: str,
     channel_id: int | None,
     embed: discord.Embed,
-) -> int | None:
+) -> Outcome:
     """One message per (kind, key): posted the first time, edited in place afterwards."""
     lock = _edit_locks.get((guild_id, kind, key))
     if lock is None:
@@ -98,15 +93,32 @@ async def post_or_edit(
     async with lock:
         entry = await ledger.find(bot.services.db, guild_id, kind, key)
         if entry is None or not entry.posted:
-            return await post_once(bot, guild_id, kind, key, channel_id, [embed])
+            return await deliver(bot, guild_id, kind, key, channel_id, [embed])
         assert entry.channel_id is not None and entry.message_id is not None
-        channel = _channel(bot, guild_id, entry.channel_id)
+        channel = _channel(bot, entry.channel_id)
         if channel is None:
             log.warning("guild %s: channel of %s %r is gone; not edited", guild_id, kind, key)
-            return None
+            return Outcome.NO_CHANNEL
         try:
             await channel.get_partial_message(entry.message_id).edit(embed=embed)
         except discord.HTTPException as exc:
             log.warning("guild %s: could not edit %s %r (%s)", guild_id, kind, key, exc)
-            return None
-        return entry.message_id
+            return Outcome.FAILED
+        return Outcome.POSTED
+
+
+async def deliver(
+    bot: Warden,
+    guild_id: int,
+    kind: str,
+    key: str,
+    channel_id: int | None,
+    embeds: Sequence[discord.Embed],
+) -> Outcome:
+    """`post_once`, telling a failed send (to retry) from a post that exists already."""
+    if await post_once(bot, guild_id, kind, key, channel_id, embeds) is not None:
+        return Outcome.POSTED
+    if channel_id is None:
+        return Outcome.NO_CHANNEL
+    entry = await ledger.find(bot.services.db, guild_id, kind, key)
+    return Outcome.FAILED if entry is None else Outcome.EXISTS

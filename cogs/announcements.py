@@ -15,8 +15,8 @@ space CZ summary       00:01 (again :16 :31 :46)       cz_space          day:sys
 ground CZ summary      00:02 (again :17 :32 :47)       cz_ground         day:system
 conflict digest        every hour at :00 (again :15    conflict_digest   day and hour
                        :30 :45) for the guild's hours
-conflict change        as events arrive; a failed      conflict_change   the change
-                       send is retried every minute
+conflict change        from the outbox, as events      conflict_change   the change
+                       arrive (cogs._outbox)
 =====================  ==============================  ================  ====================
 
 N is the guild's `post_tick_delay_minutes`; the summary is still posted for `POST_TICK_WINDOW`
@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -40,9 +39,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
 from bgs import tenants
-from bgs.alerts import IngestAlerts
-from bgs.conflicts import ConflictChange, conflict_digest
+from bgs.conflicts import CHANGE_KIND, ConflictChange, conflict_digest
 from bgs.objectives import ObjectiveProgress, list_objectives
+from bgs.outbox import Entry
 from bgs.periods import Period, Tick, latest_ticks, period_for
 from bgs.protected import (
     KIND_LABELS,
@@ -67,8 +66,10 @@ from bgs.summaries import (
 from bgs.ticks import DUPLICATE_WINDOW, TickRecord, latest_tick
 from cogs._bot import Warden
 from cogs._conflict_posts import change_embed, digest_embeds
-from cogs._jobs import deliver, for_each_tenant, posted, schedule, unschedule
+from cogs._jobs import for_each_tenant, posted, schedule, unschedule
 from cogs._objective_views import progress_lines
+from cogs._outbox import Outcome
+from cogs._posting import deliver
 from cogs._render import (
     TOP,
     Section,
@@ -90,12 +91,10 @@ DAILY: Final = "daily-summary"
 SPACE_CZ: Final = "space-cz-summary"
 GROUND_CZ: Final = "ground-cz-summary"
 DIGEST: Final = "conflict-digest"
-CHANGE_RETRY: Final = "conflict-change-retry"
-JOBS: Final = (POST_TICK, DAILY, SPACE_CZ, GROUND_CZ, DIGEST, CHANGE_RETRY)
+JOBS: Final = (POST_TICK, DAILY, SPACE_CZ, GROUND_CZ, DIGEST)
 
 POST_TICK_WINDOW = timedelta(hours=2)  # after it is due, the post-tick summary is still wanted
 LATEST_DELAY = timedelta(minutes=180)  # the largest delay `/config schedule` accepts
-CHANGE_RETRY_FOR = timedelta(hours=1)
 TOP_CONTRIBUTORS = 10
 
 
@@ -178,21 +177,9 @@ def cz_embeds(title: str, day: str, rows: Sequence[SpaceCZ | GroundCZ]) -> list[
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Unsent:
-    """A conflict-change post whose send failed, kept for the retry job."""
-
-    guild_id: int
-    key: str
-    channel_id: int
-    embeds: list[discord.Embed]
-    failed_at: datetime
-
-
 class Announcements(commands.Cog):
     def __init__(self, bot: Warden) -> None:
         self.bot = bot
-        self._unsent: dict[tuple[int, str], Unsent] = {}
 
     async def cog_load(self) -> None:
         services = self.bot.services
@@ -216,15 +203,12 @@ class Announcements(commands.Cog):
             CronTrigger(hour=0, minute="2-59/15", timezone=UTC),
         )
         schedule(scheduler, self.conflict_digests, DIGEST, CronTrigger(minute="*/15", timezone=UTC))
-        schedule(
-            scheduler, self.retry_changes, CHANGE_RETRY, IntervalTrigger(minutes=1, timezone=UTC)
-        )
-        services.after_ingest.subscribers.append(self.on_alerts)
+        self.bot.outbox.handlers[CHANGE_KIND] = self.post_change
 
     async def cog_unload(self) -> None:
         services = self.bot.services
         unschedule(services.scheduler, JOBS)
-        services.after_ingest.subscribers.remove(self.on_alerts)
+        del self.bot.outbox.handlers[CHANGE_KIND]
 
     # -- the tick summary ---------------------------------------------------------------------
 
@@ -389,77 +373,23 @@ class Announcements(commands.Cog):
 
         await for_each_tenant(self.bot, "conflict digest", post)
 
-    async def on_alerts(self, guild_id: int, alerts: IngestAlerts) -> None:
-        """Post a stored batch's conflict changes: the guild's faction's to its conflict
-        channel, a protected faction's to that faction's channel, else to the alerts channel."""
-        if not alerts.conflict_changes:
-            return
-        if self.bot.get_guild(guild_id) is None:
-            log.warning(
-                "guild %s: %d conflict change(s) not posted: the guild is not on this process's "
-                "shards",
-                guild_id,
-                len(alerts.conflict_changes),
-            )
-            return
-        async with self.bot.services.db.tenant(guild_id) as session:
+    async def post_change(self, entry: Entry) -> Outcome:
+        """The outbox's conflict changes: the guild's faction's to its conflict channel, a
+        protected faction's to that faction's channel, else to the alerts channel."""
+        change = ConflictChange.from_payload(entry.payload)
+        async with self.bot.services.db.tenant(entry.guild_id) as session:
             tenant = await tenants.get_tenant(session)
             protected = {info.name: info.channel_id for info in await list_protected(session)}
         if tenant is None or tenant.left_at is not None:
-            return
-        now = datetime.now(UTC)
-        for change in alerts.conflict_changes:
-            try:
-                await self._post_change(tenant, protected, change, now)
-            except Exception:
-                log.exception("guild %s: conflict change %s failed", guild_id, change.ledger_key)
-
-    async def _post_change(
-        self,
-        tenant: Tenant,
-        protected: dict[str, int | None],
-        change: ConflictChange,
-        now: datetime,
-    ) -> None:
+            return Outcome.NO_CHANNEL
         if change.guild_faction:
             channel_id = tenants.channel_of(tenant, ChannelKind.CONFLICT)
         else:
             channel_id = protected.get(change.subject.name) or tenants.channel_of(
                 tenant, ChannelKind.ALERTS
             )
-        key = change.ledger_key
         embeds = [change_embed(change)]
-        outcome = await deliver(
-            self.bot, tenant.guild_id, "conflict_change", key, channel_id, embeds
-        )
-        if not outcome.done and channel_id is not None:
-            self._unsent[tenant.guild_id, key] = Unsent(
-                tenant.guild_id, key, channel_id, embeds, now
-            )
-
-    async def retry_changes(self, now: datetime | None = None) -> None:
-        """Send again the conflict changes whose send failed (for `CHANGE_RETRY_FOR`)."""
-        now = now or datetime.now(UTC)
-        for ref, unsent in list(self._unsent.items()):
-            if now - unsent.failed_at > CHANGE_RETRY_FOR:
-                log.warning(
-                    "guild %s: conflict change %s given up after %s",
-                    unsent.guild_id,
-                    unsent.key,
-                    CHANGE_RETRY_FOR,
-                )
-                del self._unsent[ref]
-                continue
-            outcome = await deliver(
-                self.bot,
-                unsent.guild_id,
-                "conflict_change",
-                unsent.key,
-                unsent.channel_id,
-                unsent.embeds,
-            )
-            if outcome.done:
-                del self._unsent[ref]
+        return await deliver(self.bot, entry.guild_id, CHANGE_KIND, entry.key, channel_id, embeds)
 
 
 async def setup(bot: Warden) -> None:

@@ -21,7 +21,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs import tenants
-from bgs.alerts import IngestAlerts
+from bgs.outbox import Entry
 from bgs.periods import latest_ticks
 from bgs.protected import (
     ALERT_KIND,
@@ -45,6 +45,7 @@ from cogs._channels import missing_permissions
 from cogs._checks import audit, officer_only, tenant_of, warden
 from cogs._errors import UserError
 from cogs._harm import cmdr_label, total_text
+from cogs._outbox import Outcome
 from cogs._posting import post_or_edit
 from cogs._ui import (
     DESCRIPTION_LIMIT,
@@ -174,10 +175,10 @@ class Protected(commands.Cog):
         self._alert_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def cog_load(self) -> None:
-        self.bot.services.after_ingest.subscribers.append(self.on_alerts)
+        self.bot.outbox.handlers[ALERT_KIND] = self.post_alert_entry
 
     async def cog_unload(self) -> None:
-        self.bot.services.after_ingest.subscribers.remove(self.on_alerts)
+        del self.bot.outbox.handlers[ALERT_KIND]
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -352,23 +353,19 @@ class Protected(commands.Cog):
 
     # -- alerts -------------------------------------------------------------------------------
 
-    async def on_alerts(self, guild_id: int, alerts: IngestAlerts) -> None:
-        """The services' after-ingest callback: post or update each harm alert of the batch."""
-        for ref in alerts.harm_alerts:
-            try:
-                await self.post_alert(guild_id, ref)
-            except Exception:  # one broken alert must not hold back the others
-                log.exception("guild %s: harm alert %r failed", guild_id, ref.key)
+    async def post_alert_entry(self, entry: Entry) -> Outcome:
+        """The outbox's harm alerts: post or update each one's message."""
+        return await self.post_alert(entry.guild_id, AlertRef.from_payload(entry.payload))
 
-    async def post_alert(self, guild_id: int, ref: AlertRef) -> int | None:
-        """Post or edit the message of one (protected faction, cmdr, tick); its message id."""
+    async def post_alert(self, guild_id: int, ref: AlertRef) -> Outcome:
+        """Post or edit the message of one (protected faction, cmdr, tick)."""
         async with self._alert_locks[guild_id]:
             async with self.bot.services.db.tenant(guild_id) as session:
                 alert = await harm_alert(session, ref.protected_faction_id, ref.cmdr, ref.tickid)
                 tenant = await tenants.get_tenant(session)
             if alert is None:
                 log.info("guild %s: harm alert %r has nothing to show; skipped", guild_id, ref.key)
-                return None
+                return Outcome.NO_CHANNEL
             channel_id = alert.channel_id or (
                 tenants.channel_of(tenant, ChannelKind.ALERTS) if tenant is not None else None
             )
@@ -380,7 +377,7 @@ class Protected(commands.Cog):
                     alert.faction,
                     ref.key,
                 )
-                return None
+                return Outcome.NO_CHANNEL
             return await post_or_edit(
                 self.bot, guild_id, ALERT_KIND, alert.key, channel_id, alert_embed(alert)
             )

@@ -25,8 +25,9 @@ from bgs import members, tenants
 from bgs.members import Recruit
 from cogs._bot import Warden
 from cogs._checks import officer_only, tenant_of, warden
-from cogs._jobs import deliver, for_each_tenant, posted, schedule, unschedule
+from cogs._jobs import for_each_tenant, posted, schedule, unschedule
 from cogs._member_views import cmdr_text
+from cogs._posting import deliver
 from cogs._ui import Reply, abbreviate, embed, number, pages, plain, send, ts
 from db.models import Tenant
 from settings import ChannelKind

@@ -2,9 +2,11 @@
 
 The cog owns the process's one `TickMonitor` and its one aiohttp session (opened when the cog
 loads, closed when it unloads), and schedules the poll (every TICK_POLL_MINUTES, the first one
-soon after the start). Every poll — scheduled or asked for with `/tick refresh` — and every
-manual tick goes through `poll` / `set_manual`, which announce news to the tick channel of every
-guild this process serves.
+soon after the start). Of the processes that run this cog, only the one that leads the tick
+polling (`bgs.leadership`) asks the sources; the others read the newest stored tick (`follow`).
+Every poll — scheduled or asked for with `/tick refresh` — and every manual tick goes through
+`poll` / `set_manual`, which announce news to the tick channel of every guild this process
+serves.
 
 What is news. A tick this process stored is news when it is not the very first one stored
 (`PollResult.announce`). With several processes only one of them stores a tick; the others see
@@ -29,6 +31,7 @@ from discord.ext import commands
 
 from bgs import tenants
 from bgs.events import parse_instant
+from bgs.leadership import Leadership
 from bgs.ticks import (
     FALLBACK,
     MANUAL,
@@ -36,12 +39,15 @@ from bgs.ticks import (
     PRIMARY,
     PollResult,
     TickRecord,
+    stored_news,
     tick_status,
 )
 from cogs._bot import Warden
 from cogs._checks import officer_only, tenant_of
 from cogs._errors import UserError
-from cogs._jobs import Outcome, deliver, for_each_tenant, schedule, unschedule
+from cogs._jobs import for_each_tenant, schedule, unschedule
+from cogs._outbox import Outcome
+from cogs._posting import deliver
 from cogs._ui import Reply, age_text, embed, send, when
 from db.models import Tenant
 from feeds.ticks import TickMonitor
@@ -51,6 +57,7 @@ log = logging.getLogger(__name__)
 
 KIND = "tick"  # the post ledger's kind
 TICK_POLL: Final = "tick-poll"  # the scheduler's job
+LEADERSHIP: Final = "tick-polling"  # the processes with this cog choose one to ask the sources
 FIRST_POLL_AFTER = timedelta(seconds=15)  # let the gateway fill the guild cache first
 ANNOUNCE_FOR = timedelta(hours=1)
 SOURCE_LABELS = {
@@ -105,6 +112,8 @@ class Ticks(commands.Cog):
             timeout=aiohttp.ClientTimeout(total=settings.tick_http_timeout)
         )
         self.monitor = TickMonitor(self.bot.services.db, self.http, settings)
+        self.leadership = Leadership(self.bot.services.db, LEADERSHIP)
+        self.bot.services.run_forever(self.leadership.run(), LEADERSHIP)
         schedule(
             self.bot.services.scheduler,
             self.tick_poll,
@@ -120,11 +129,21 @@ class Ticks(commands.Cog):
     # -- polling and announcing ---------------------------------------------------------------
 
     async def tick_poll(self, now: datetime | None = None) -> None:
-        """The scheduled poll: once connected to Discord, poll and announce a new tick."""
+        """The scheduled poll: once connected to Discord, the leading process polls the sources;
+        every process announces a new tick to its own guilds."""
         if not self.bot.is_ready():
             log.info("tick poll skipped: not connected to Discord yet")
             return
-        await self.poll(now)
+        if self.leadership.leading:
+            await self.poll(now)
+        else:
+            await self.follow(now)
+
+    async def follow(self, now: datetime | None = None) -> None:
+        """Announce the newest tick the leading process stored (without asking the sources),
+        also when this process started after it was stored."""
+        now = now or datetime.now(UTC)
+        await self._observe(await stored_news(self.bot.services.db, now, ANNOUNCE_FOR), now)
 
     async def poll(self, now: datetime | None = None) -> PollResult:
         """Ask the tick sources now and announce a new tick."""
@@ -145,7 +164,8 @@ class Ticks(commands.Cog):
         if latest is None:
             return
         newer = self._seen is not None and latest.tick_time > self._seen.tick_time
-        if result.announce or newer:
+        known = self._news is not None and self._news.tick_time == latest.tick_time
+        if (result.announce or newer) and not known:
             self._news = latest
             self._outcomes.clear()
         self._seen = latest

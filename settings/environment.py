@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from settings.errors import ConfigError
@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     tick_fallback_url: str = "https://tick.edcd.io/api/tick"
     tick_poll_minutes: int = Field(default=5, ge=1)
     tick_http_timeout: float = Field(default=10.0, gt=0)
+    after_ingest_recovery_seconds: float = Field(default=60.0, gt=0)  # then another takes over
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: str | None = None
     inara_api_url: str = "https://inara.cz/inapi/v1/"
@@ -52,6 +53,29 @@ class Settings(BaseSettings):
             return self.listener_public_url.rstrip("/") + "/"
         return f"http://{self.listener_host}:{self.listener_port}/"
 
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = [part.strip() for part in value.split(",")]
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            raise ValueError("must be shard numbers separated by commas, like 0,1")
+        return ",".join(str(number) for number in sorted({int(part) for part in parts}))
+
+    @model_validator(mode="after")
+    def _shards_need_a_count(self) -> Settings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT (the shards of the whole bot)")
+            too_high = [n for n in self.parsed_shard_ids or () if n >= self.shard_count]
+            if too_high:
+                raise ValueError(
+                    f"shard {too_high[0]} does not exist: with SHARD_COUNT {self.shard_count} "
+                    f"the shards are 0 to {self.shard_count - 1}"
+                )
+        return self
+
     @property
     def inara_sync_at(self) -> tuple[int, int]:
         """INARA_SYNC_TIME as (hour, minute), UTC."""
@@ -60,9 +84,10 @@ class Settings(BaseSettings):
 
     @property
     def parsed_shard_ids(self) -> list[int] | None:
-        if not self.shard_ids:
+        """The shards this process runs (None: every shard, when SHARD_COUNT is set)."""
+        if self.shard_ids is None:
             return None
-        return [int(part) for part in self.shard_ids.split(",") if part.strip()]
+        return [int(part) for part in self.shard_ids.split(",")]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -72,4 +97,6 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper()
-        raise ConfigError(f"environment variable {field}: {first['msg']}") from None
+        where = f"environment variable {field}" if field else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {message}") from None

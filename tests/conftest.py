@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -78,6 +79,21 @@ def database_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database (no schema) on SQLite, then PostgreSQL: for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/empty.db"
+        return
+    server: Postgres = request.getfixturevalue("postgres")
+    name = f"warden_e_{uuid.uuid4().hex[:12]}"
+    await postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.url(name)
+    finally:
+        await server.drop(name)
 
 
 @pytest.fixture

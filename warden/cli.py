@@ -43,6 +43,16 @@ async def _cmd_run(_args: argparse.Namespace, settings: Settings, tenants: Tenan
         await run_bot(settings, tenants)
 
 
+async def _cmd_listen(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    await run_listener_only(settings, tenants)
+
+
+async def _cmd_discord(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    if settings.discord_token is None:
+        raise ConfigError("the discord role needs DISCORD_TOKEN")
+    await run_bot(settings, tenants, listener=False)
+
+
 async def _cmd_sync(_args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
     if settings.discord_token is None:
         raise ConfigError("set DISCORD_TOKEN to sync the slash commands with Discord")
@@ -95,7 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="BGS Warden Discord bot")
     parser.set_defaults(handler=_cmd_run)
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    subcommands.add_parser("run", help="start the bot (the default)").set_defaults(handler=_cmd_run)
+    subcommands.add_parser(
+        "run", help="start everything: the Discord bot and the listener (the default)"
+    ).set_defaults(handler=_cmd_run)
+    subcommands.add_parser(
+        "listen", help="the plugin listener only, no Discord (any number behind a load balancer)"
+    ).set_defaults(handler=_cmd_listen)
+    discord_role = subcommands.add_parser(
+        "discord", help="the Discord bot only (these shards, no listener)"
+    )
+    discord_role.add_argument(
+        "--shards", metavar="IDS", help="the shards this process runs, e.g. 0,1 (SHARD_IDS)"
+    )
+    discord_role.add_argument(
+        "--shard-count", type=int, metavar="N", help="the shards of the whole bot (SHARD_COUNT)"
+    )
+    discord_role.set_defaults(handler=_cmd_discord)
     subcommands.add_parser(
         "migrate", help="apply database migrations to every configured database"
     ).set_defaults(handler=_cmd_migrate)
@@ -120,8 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    overrides: dict[str, Any] = {}
+    if getattr(args, "shards", None) is not None:
+        overrides["shard_ids"] = args.shards
+    if getattr(args, "shard_count", None) is not None:
+        overrides["shard_count"] = args.shard_count
     try:
-        settings = load_settings()
+        settings = load_settings(**overrides)
         configure_logging(settings.log_level)
         tenants = load_tenants(settings.tenants_file)
         handler: Command = args.handler

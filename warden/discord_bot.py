@@ -50,6 +50,7 @@ class WardenBot(Warden):
         await self.services.start()
         await self.load_cogs()
         await self.sync_commands(force=bool(self._sync_commands))
+        self.outbox.start()
 
     async def load_cogs(self) -> None:
         """Load every cog and hide the officer-only commands from members."""
@@ -79,13 +80,18 @@ class WardenBot(Warden):
         return True
 
     async def close(self) -> None:
+        await self.outbox.stop()
         await self.services.close()
         await super().close()
 
 
-def build_bot(settings: Settings, tenants: TenantsFile, **options: Any) -> WardenBot:
-    """The bot for these settings; extra `discord.Client` options pass through (tests use them)."""
-    services = Services(settings, tenants)
+def build_bot(
+    settings: Settings, tenants: TenantsFile, *, listener: bool = True, **options: Any
+) -> WardenBot:
+    """The bot for these settings, running the shards SHARD_COUNT and SHARD_IDS name (all of
+    Discord's recommended shards when they are unset); extra `discord.Client` options pass
+    through (tests use them)."""
+    services = Services(settings, tenants, listener=listener)
     if settings.shard_count is not None:
         options.setdefault("shard_count", settings.shard_count)
         options.setdefault("shard_ids", settings.parsed_shard_ids)

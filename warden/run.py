@@ -56,9 +56,13 @@ async def run_listener_only(settings: Settings, tenants: TenantsFile) -> None:
         await services.close()
 
 
-async def run_bot(settings: Settings, tenants: TenantsFile, *, force_sync: bool = False) -> None:
+async def run_bot(
+    settings: Settings, tenants: TenantsFile, *, listener: bool = True, force_sync: bool = False
+) -> None:
+    """The Discord bot (its shards: SHARD_COUNT/SHARD_IDS), with the plugin listener unless
+    `listener` is false (the `discord` role)."""
     assert settings.discord_token is not None
-    bot = build_bot(settings, tenants, sync_commands=force_sync or None)
+    bot = build_bot(settings, tenants, listener=listener, sync_commands=force_sync or None)
     runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
     stopper = asyncio.create_task(wait_for_stop_signal())
     freezer = asyncio.create_task(_freeze_when_ready(bot))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bgs import tenants as tenant_service
 from bgs.alerts import AfterIngest
@@ -20,21 +22,39 @@ from settings import Settings, TenantsFile
 
 log = logging.getLogger(__name__)
 
+RECOVERY_JOB = "after-ingest-recovery"  # finishes after-ingest work a dead process left behind
+FIRST_RECOVERY_AFTER = timedelta(seconds=5)
+
 
 class Services:
-    """Databases, the plugin listener, the scheduler and the after-ingest work of one process."""
+    """Databases, the plugin listener, the scheduler and the after-ingest work of one process.
 
-    def __init__(self, settings: Settings, tenants: TenantsFile) -> None:
+    `listener=False` (the `discord` role) keeps the listener from starting; everything else runs
+    in every role.
+    """
+
+    def __init__(self, settings: Settings, tenants: TenantsFile, *, listener: bool = True) -> None:
         self.settings = settings
         self.tenants = tenants
         self.db = Database.configured(settings, tenants)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.keys = KeyStore(self.db)
-        self.after_ingest = AfterIngest(self.db, self.spawn)
-        self.listener = ListenerServer(
-            ListenerContext(settings, self.db, self.keys, self.after_ingest, self.spawn)
+        self.outbox_signal = asyncio.Event()  # set when this process wrote to the outbox
+        self.after_ingest = AfterIngest(
+            self.db,
+            self.spawn,
+            self.outbox_signal.set,
+            timedelta(seconds=settings.after_ingest_recovery_seconds),
+        )
+        self.listener = (
+            ListenerServer(
+                ListenerContext(settings, self.db, self.keys, self.after_ingest, self.spawn)
+            )
+            if listener
+            else None
         )
         self._background: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[None]] = []
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         """Run work in the background; failures are logged, and `close()` waits for it."""
@@ -51,8 +71,9 @@ class Services:
 
     @property
     def public_url(self) -> str:
-        """The URL members paste into BGS-Tally: LISTENER_PUBLIC_URL, else where we listen."""
-        if self.settings.listener_public_url:
+        """The URL members paste into BGS-Tally: LISTENER_PUBLIC_URL, else where we listen (or,
+        in a process without a listener, where LISTENER_HOST and LISTENER_PORT say)."""
+        if self.settings.listener_public_url or self.listener is None:
             return self.settings.public_url
         return self.listener.url
 
@@ -61,14 +82,35 @@ class Services:
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
+    def run_forever(self, loop: Coroutine[Any, Any, None], name: str) -> None:
+        """Run a loop that lasts as long as the process (`close()` cancels it)."""
+        self._loops.append(asyncio.get_running_loop().create_task(loop, name=name))
+
     async def start(self) -> None:
         await tenant_service.provision(self.db, self.tenants)
-        await self.listener.start()
+        if self.listener is not None:
+            await self.listener.start()
+            self.scheduler.add_job(
+                self.after_ingest.recover,
+                IntervalTrigger(
+                    seconds=self.settings.after_ingest_recovery_seconds / 2, timezone=UTC
+                ),
+                id=RECOVERY_JOB,
+                name=RECOVERY_JOB,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=datetime.now(UTC) + FIRST_RECOVERY_AFTER,
+            )
         self.scheduler.start()
 
     async def close(self) -> None:
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops.clear()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await self.listener.stop()
+        if self.listener is not None:
+            await self.listener.stop()
         await self.wait_background()
         await self.db.dispose()

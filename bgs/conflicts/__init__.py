@@ -28,6 +28,7 @@ in one statement for the whole batch.
 """
 
 from bgs.conflicts.changes import (
+    CHANGE_KIND,
     ChangeKind,
     ConflictChange,
     on_events_stored,
@@ -53,6 +54,7 @@ from bgs.conflicts.views import (
 )
 
 __all__ = [
+    "CHANGE_KIND",
     "JUMP_EVENTS",
     "ChangeKind",
     "ConflictChange",

@@ -7,13 +7,15 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Final, cast
 
+from pydantic import TypeAdapter
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bgs import outbox
 from bgs.conflicts.reports import (
     JUMP_EVENTS,
     ConflictStatus,
@@ -31,6 +33,8 @@ from db.database import Database
 from db.models import ConflictState, Event, ProtectedFaction, Tenant
 
 log = logging.getLogger(__name__)
+
+CHANGE_KIND: Final = "conflict_change"  # the outbox's and post ledger's kind
 
 
 class ChangeKind(StrEnum):
@@ -64,6 +68,15 @@ class ConflictChange:
     cmdr: str | None
     tickid: str | None
 
+    def payload(self) -> dict[str, Any]:
+        """The change as JSON, for the outbox (`ConflictChange.from_payload` reads it back)."""
+        payload: dict[str, Any] = _CHANGE.dump_python(self, mode="json")
+        return payload
+
+    @staticmethod
+    def from_payload(payload: Mapping[str, Any]) -> ConflictChange:
+        return _CHANGE.validate_python(payload)
+
     @property
     def ledger_key(self) -> str:
         """A post-ledger key (≤ 200 characters) that names exactly this change."""
@@ -79,6 +92,9 @@ class ConflictChange:
         )
         digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
         return f"{self.kind.value}:{digest}"
+
+
+_CHANGE: Final = TypeAdapter(ConflictChange)
 
 
 class _Applier:
@@ -391,6 +407,9 @@ async def on_events_stored(
     async with db.tenant_write(guild_id) as session:
         applier = _Applier(session, guild_faction, frozenset(protected))
         await applier.apply(newest, known)
+        now = datetime.now(UTC)
+        for change in applier.changes:
+            await outbox.enqueue(session, CHANGE_KIND, change.ledger_key, change.payload(), now)
     changes = applier.changes
     for change in changes:
         log.info(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,7 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     stored: list[StoredEvent] = field(default_factory=list)
+    work_id: int | None = None  # the after-ingest work row of the stored events' transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,14 @@ async def store_batches(
         write_batches, batches, received_at or datetime.now(UTC), None
     )
     return results
+
+
+def _record_work(session: Session, event_ids: Sequence[int], now: datetime) -> int:
+    """Note the stored events as waiting for the after-ingest work, in their transaction."""
+    table = bulk.table_of(models.AfterIngestWork)
+    row = {"first_event_id": min(event_ids), "last_event_id": max(event_ids), "created_at": now}
+    work_id: int = session.execute(insert(table).returning(table.c.id), row).scalar_one()
+    return work_id
 
 
 def write_batches(
@@ -114,6 +124,10 @@ def write_batches(
             named.append(batch.mentions[e])
         for model, model_rows in children.items():
             bulk.insert_rows(session, bulk.table_of(model), model_rows)
+        if inserted:
+            work_id = _record_work(session, [event_id for event_id, _ in inserted], received_at)
+            for result in results:
+                result.work_id = work_id if result.stored else None
         written = collect_names(named, received_at)
         if recent is not None:
             written = recent.unwritten(written)

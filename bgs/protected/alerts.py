@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bgs import outbox
 from bgs.ingest import StoredEvent
 from bgs.protected.harm import HARM_EVENTS, HarmKind, detect_harm
 from db.database import Database
@@ -49,6 +50,14 @@ class AlertRef:
     @property
     def key(self) -> str:
         return alert_key(self.protected_faction_id, self.cmdr, self.tickid)
+
+    def payload(self) -> dict[str, Any]:
+        """The alert as JSON, for the outbox (`AlertRef.from_payload` reads it back)."""
+        return {"faction": self.protected_faction_id, "cmdr": self.cmdr, "tickid": self.tickid}
+
+    @staticmethod
+    def from_payload(payload: Mapping[str, Any]) -> AlertRef:
+        return AlertRef(int(payload["faction"]), payload["cmdr"], payload["tickid"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,5 +154,10 @@ async def on_events_stored(
         return []
     async with db.tenant_write(guild_id) as session:
         records = await detect_harm(session, stored)
-    refs = (AlertRef(r.protected_faction_id, r.cmdr, r.tickid) for r in records)
-    return list(dict.fromkeys(refs))
+        refs = list(
+            dict.fromkeys(AlertRef(r.protected_faction_id, r.cmdr, r.tickid) for r in records)
+        )
+        now = datetime.now(UTC)
+        for ref in refs:
+            await outbox.enqueue(session, ALERT_KIND, ref.key, ref.payload(), now)
+    return refs

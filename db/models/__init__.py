@@ -9,6 +9,7 @@ from db.models.activities import Activity, ActivityFaction, ActivitySystem
 from db.models.base import NAME, Base, TenantMixin
 from db.models.conflicts import ConflictState, ProtectedFaction, ProtectedHarm
 from db.models.events import (
+    AfterIngestWork,
     CommitCrime,
     Event,
     EventChild,
@@ -28,7 +29,7 @@ from db.models.events import (
 )
 from db.models.members import ApiKeyCmdr, CmdrLink, Member
 from db.models.objectives import Objective, ObjectiveSettlement, ObjectiveTarget
-from db.models.posting import BotState, GalaxyTick, PostLedger
+from db.models.posting import BotState, GalaxyTick, OutboxEntry, PostLedger
 from db.models.tenants import (
     ApiKey,
     Cmdr,
@@ -44,6 +45,7 @@ __all__ = [
     "Activity",
     "ActivityFaction",
     "ActivitySystem",
+    "AfterIngestWork",
     "ApiKey",
     "ApiKeyCmdr",
     "Base",
@@ -69,6 +71,7 @@ __all__ = [
     "ObjectiveSettlement",
     "ObjectiveTarget",
     "OfficerRole",
+    "OutboxEntry",
     "PostLedger",
     "ProtectedFaction",
     "ProtectedHarm",

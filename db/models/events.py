@@ -233,3 +233,18 @@ class SyntheticScenario(EventChild, Base):
     faction: Mapped[str | None] = mapped_column(String(NAME))
     type: Mapped[str | None] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(Integer)
+
+
+class AfterIngestWork(TenantMixin, Base):
+    """Events stored but not yet through the after-ingest work (conflicts, harm): the ids of one
+    transaction's events, written with them and deleted once the work is done, so a process
+    that dies between the plugin's answer and the work leaves it for another run to finish."""
+
+    __tablename__ = "after_ingest_work"
+    __table_args__ = (Index(None, "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    first_event_id: Mapped[int] = mapped_column(BigInteger)
+    last_event_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]

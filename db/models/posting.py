@@ -4,8 +4,9 @@ state."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, TenantMixin
@@ -25,6 +26,25 @@ class PostLedger(TenantMixin, Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     claimed_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
+
+
+class OutboxEntry(TenantMixin, Base):
+    """A post one process produced that the process holding the guild's shard must send (an
+    alert from after-ingest work), written in the transaction of the change that caused it.
+    (guild, kind, key) is the post's ledger identity; the row goes once the post is sent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("guild_id", "kind", "key"), Index(None, "due_at"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # not before: a failed send waits here with backoff
+    attempts: Mapped[int] = mapped_column(Integer)
+    claimed_until: Mapped[datetime | None]  # a poster is sending it until then
+    last_error: Mapped[str | None] = mapped_column(String(300))
 
 
 class GalaxyTick(Base):

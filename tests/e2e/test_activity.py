@@ -48,7 +48,7 @@ from tests.helpers.plugin_events import (
     mission_failed,
     space_cz,
 )
-from tests.helpers.squadron import FACTION, Squadron, in_tick, ticks_of, update_guild
+from tests.helpers.squadron import FACTION, Squadron, in_tick, settle, ticks_of, update_guild
 
 TICK, TICK_TIME = "zoy-7aa3e8fcc79b08a08a58", datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
 LAST, LAST_TIME = "zoy-0000000000000000last", datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -144,7 +144,7 @@ async def squadron_data(squadron: Squadron, plugin: PluginClient) -> None:
     await put(plugin, sample("03-activities-put-first.json")["body_json"])
     await put(plugin, sample("03-activities-put-last.json")["body_json"])  # replaces the first
     await put(plugin, ANN_TALLY)
-    await squadron.bot.services.wait_background()
+    await settle(squadron.bot)
 
 
 async def run(squadron: Squadron, path: str, options: dict[str, Any] | None = None) -> list[str]:

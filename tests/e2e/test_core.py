@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from bgs import tenants
 from cogs._checks import hide_officer_commands, is_officer_command, officer_only
-from cogs._posting import post_once
 from db.models import BotState
 from tests.fakes.fake_discord import FakeDiscord, FakeGuild
 from tests.helpers.plugin import settings_for
@@ -176,20 +175,6 @@ def test_one_officer_mark_decides_the_check_help_and_what_discord_hides() -> Non
     assert is_officer_command(marked_group.get_command("make"))
     assert is_officer_command(mixed.get_command("edit"))
     assert not is_officer_command(mixed.get_command("show"))
-
-
-async def test_posts_for_a_guild_of_another_shard_go_over_rest(squadron: Squadron) -> None:
-    """A listener in this process may store events of a guild another shard holds; its alerts
-    are still posted (by channel id, over REST)."""
-    elsewhere = squadron.fake.add_guild(GUILD + (11 << 22), "Other Shard", channels=["alerts"])
-    assert squadron.bot.get_guild(elsewhere.id) is None
-    channel = elsewhere.channel("alerts").id
-    posted = await post_once(
-        squadron.bot, elsewhere.id, "test", "key-1", channel, [discord.Embed(title="Alert")]
-    )
-    assert posted is not None
-    (message,) = squadron.fake.channel_messages(channel)
-    assert message.embeds[0]["title"] == "Alert"
 
 
 async def test_a_running_bot_freezes_its_start_up_heap_and_stops_on_a_signal(

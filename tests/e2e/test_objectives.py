@@ -30,7 +30,7 @@ from tests.helpers.plugin_events import (
     influence,
     jump,
 )
-from tests.helpers.squadron import Squadron, eventually
+from tests.helpers.squadron import Squadron, eventually, settle
 
 DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
 ONE, TWO, THREE, FOUR, FIVE, SIX = (f"Cmdr {name}" for name in "ABCDEF")
@@ -109,7 +109,7 @@ async def seed_target(
 async def send_events(plugin: PluginClient, squadron: Squadron, *events: Event) -> None:
     reply = await plugin.post_events(list(events))
     assert reply.status == 200, reply.body
-    await squadron.bot.services.wait_background()
+    await settle(squadron.bot)
 
 
 def description_lines(record: InteractionRecord, page: int = 0) -> list[str]:

@@ -34,7 +34,7 @@ from tests.helpers.plugin_events import (
     mission_failed,
     space_cz,
 )
-from tests.helpers.squadron import Squadron, eventually
+from tests.helpers.squadron import Squadron, eventually, settle
 
 DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
 TICK1 = "zoy-7aa3e8fcc79b08a08a58"  # the tick of plugin_events' events
@@ -91,7 +91,7 @@ async def send_batch(plugin_for: PluginClient, squadron: Squadron, *events: Even
     """The plugin posts a batch; wait until the after-ingest work (alerts) is done."""
     reply = await plugin_for.post_events(list(events))
     assert reply.status == 200, reply.body
-    await squadron.bot.services.wait_background()
+    await settle(squadron.bot)
 
 
 def posts(squadron: Squadron, channel: str = "bgs-alerts") -> list[FakeMessage]:

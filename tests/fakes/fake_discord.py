@@ -404,6 +404,7 @@ class FakeMessage:
     data: JSON
     uploads: dict[int, SentFile] = field(default_factory=dict)
     deleted: bool = False
+    sender: str = ""  # the User-Agent of the request that posted it (which bot process)
 
     @property
     def id(self) -> int:
@@ -806,6 +807,10 @@ class FakeDiscord:
         discord.py itself retries 500/502/504 after sleeping 1 s (then 3 s, ...); any other 5xx
         (e.g. 503) raises ``discord.DiscordServerError`` at once."""
         self._failures[channel_id] = (status, times)
+
+    def live_shards(self) -> set[int]:
+        """The shards with a live gateway session (a bot process connected and ready)."""
+        return {s.shard_id for s in self._sessions.values() if s.live and not s.closed}
 
     def synced_commands(self, guild_id: int | None = None) -> list[JSON]:
         """Commands as last synced globally (None) or to a guild, with ids."""
@@ -1548,6 +1553,7 @@ class FakeDiscord:
         if not permissions & SEND_MESSAGES or (sent.files and not permissions & ATTACH_FILES):
             return _error(403, 50013, "Missing Permissions")
         message = self._create_message(channel.id, sent.json or {}, sent.files)
+        message.sender = request.headers.get("User-Agent", "")
         return _json_response(message.data)
 
     async def _channel_message(self, request: web.Request) -> web.StreamResponse:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bgs import tenants
 from cogs.announcements import Announcements
 from cogs.ticks import Ticks
-from db.models import PostLedger
+from db.models import OutboxEntry, PostLedger
 from settings import ChannelKind, TenantConfig, TenantsFile
 from tests.fakes.fake_discord import (
     MANAGE_GUILD,
@@ -167,6 +167,18 @@ async def running_warden(
     async with fake.run_bot(bot):
         bot.services.scheduler.pause()
         yield Squadron(fake, guild, bot)
+
+
+async def outbox_rows(squadron: Squadron) -> list[OutboxEntry]:
+    """The guild's outbox entries still to send."""
+    async with squadron.bot.services.db.tenant(squadron.guild.id) as session:
+        return list((await session.execute(select(OutboxEntry).order_by(OutboxEntry.id))).scalars())
+
+
+async def settle(bot: WardenBot) -> None:
+    """Wait until the background work of what was stored is done and its alerts are sent."""
+    await bot.services.wait_background()
+    await bot.outbox.drain()
 
 
 def announcements(bot: WardenBot) -> Announcements:

@@ -299,8 +299,8 @@ async def test_the_same_batch_applied_twice_at_once_alerts_once(db: Database) ->
 
 
 def test_after_ingest_keeps_each_systems_newest_observation_and_the_harm_events_only() -> None:
-    def stored(event_id: int, event: dict[str, Any]) -> IngestResult:
-        return IngestResult(1, 0, [StoredEvent(event_id, parse_envelope(0, event))])
+    def stored(event_id: int, event: dict[str, Any]) -> list[StoredEvent]:
+        return [StoredEvent(event_id, parse_envelope(0, event))]
 
     docked = {**jump("Nu", 0), "event": "Docked"}
     crime = {**jump("Nu", 0), "event": "CommitCrime", "CrimeType": "murder", "Faction": OURS}

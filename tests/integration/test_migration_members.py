@@ -4,12 +4,8 @@ new tables take personal keys and links at once (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
@@ -17,36 +13,12 @@ from bgs import apikeys, members, tenants
 from db.database import Database, create_engine
 from db.migrate import alembic_config
 from db.models import Cmdr, CmdrLink
-from tests.helpers.databases import Postgres, migrate, postgres_admin
+from tests.helpers.databases import migrate
 
 REVISION = "0005_members"
 GUILD = 4242
 KEY = "OldSquadronKey0123456789abcdefXYZ"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server(request: pytest.FixtureRequest) -> Postgres | None:
-    """The PostgreSQL server for the PostgreSQL case; None for SQLite."""
-    if request.param == "sqlite":
-        return None
-    found: Postgres = request.getfixturevalue("postgres")
-    return found
-
-
-@asynccontextmanager
-async def empty_database(server: Postgres | None, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database (no schema at all), dropped afterwards."""
-    if server is None:
-        yield f"sqlite+aiosqlite:///{tmp_path}/upgrade.db"
-        return
-    name = f"warden_up_{id(tmp_path)}"
-    await server.drop(name)
-    await postgres_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.url(name)
-    finally:
-        await server.drop(name)
 
 
 async def store_before(url: str) -> None:
@@ -81,17 +53,16 @@ async def store_before(url: str) -> None:
         await engine.dispose()
 
 
-async def test_upgrade_to_0005_members(server: Postgres | None, tmp_path: Path) -> None:
+async def test_upgrade_to_0005_members(empty_database_url: str) -> None:
     script = ScriptDirectory.from_config(alembic_config())
     before = script.get_revision(REVISION).down_revision
     assert isinstance(before, str)
-    async with empty_database(server, tmp_path) as url:
-        await migrate(url, before)
-        await store_before(url)
+    await migrate(empty_database_url, before)
+    await store_before(empty_database_url)
 
-        await migrate(url)
+    await migrate(empty_database_url)
 
-        await check_upgraded(url)
+    await check_upgraded(empty_database_url)
 
 
 async def check_upgraded(url: str) -> None:

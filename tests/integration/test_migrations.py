@@ -11,10 +11,11 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import Connection
 
-from db.database import Database
+from bgs import outbox
+from db.database import Database, create_engine
 from db.migrate import alembic_config, upgrade
 from db.models import (
     Activity,
@@ -27,8 +28,9 @@ from db.models import (
     Objective,
     ObjectiveSettlement,
     ObjectiveTarget,
+    PostLedger,
 )
-from tests.helpers.databases import Postgres, postgres_admin
+from tests.helpers.databases import Postgres, migrate, postgres_admin
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TESTS = Path(__file__).resolve().parents[1]
@@ -151,3 +153,45 @@ def test_every_later_revision_has_an_upgrade_test_with_data() -> None:
         and f"def test_upgrade_to_{revision.revision}(" not in tests
     ]
     assert missing == []
+
+
+def previous(revision: str) -> str:
+    """The revision `revision` upgrades from."""
+    found = revisions().get_revision(revision)
+    assert found is not None and isinstance(found.down_revision, str)
+    return found.down_revision
+
+
+async def test_upgrade_to_0007_outbox(empty_database_url: str) -> None:
+    """Stored events and posts from before the outbox keep working after it."""
+    await migrate(empty_database_url, previous("0007_outbox"))
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as connection:  # the columns of the revision before
+            at = NOW.replace(tzinfo=None)
+            await connection.execute(
+                text(
+                    "INSERT INTO events (guild_id, event, timestamp, content_hash, received_at,"
+                    " data) VALUES (:guild, 'FSDJump', :at, 'x', :at, '{}')"
+                ),
+                {"guild": GUILD, "at": at},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO post_ledger (guild_id, kind, key, claimed_at)"
+                    " VALUES (:guild, 'conflict_change', 'k', :at)"
+                ),
+                {"guild": GUILD, "at": at},
+            )
+    finally:
+        await engine.dispose()
+    await migrate(empty_database_url)
+    db = Database(empty_database_url)
+    try:
+        async with db.tenant_write(GUILD) as session:
+            await outbox.enqueue(session, "conflict_change", "k2", {"a": 1}, NOW)
+        (entry,) = await outbox.claim_due(db, [GUILD], NOW)
+        assert entry.payload == {"a": 1}
+        assert await _count(db, Event) == 1 and await _count(db, PostLedger) == 1
+    finally:
+        await db.dispose()

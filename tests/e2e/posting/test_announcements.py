@@ -16,8 +16,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bgs import objectives, protected
+from bgs.conflicts import CHANGE_KIND
 from cogs.announcements import (
-    CHANGE_RETRY,
     DAILY,
     DIGEST,
     GROUND_CZ,
@@ -59,9 +59,11 @@ from tests.helpers.squadron import (
     posts,
     running_warden,
     set_channel,
+    settle,
     ticks_of,
     update_guild,
 )
+from warden.services import RECOVERY_JOB
 
 # The plugin's events and tallies are of tick zoy-7aa3… (11:00 on the 26th): the tick that ends
 # when the galaxy ticks at 11:00 on the 27th.
@@ -123,7 +125,7 @@ async def tick_data(squadron: Squadron, plugin: PluginClient) -> None:
         crime(at, PIRATES),
         in_tick(crime(TICK + timedelta(minutes=5), PIRATES, cmdr="Other Cmdr"), NEXT_TICKID, TICK),
     )
-    await squadron.bot.services.wait_background()
+    await settle(squadron.bot)
 
 
 async def test_post_tick_summary(squadron: Squadron, plugin_for: PluginClient) -> None:
@@ -506,14 +508,14 @@ def trigger(squadron: Squadron, job_id: str) -> Any:
 async def test_the_jobs_and_their_triggers(squadron: Squadron) -> None:
     scheduler = squadron.bot.services.scheduler
     assert sorted(job.id for job in scheduler.get_jobs()) == sorted(
-        (*JOBS, TICK_POLL, INARA_SYNC, RECRUITS_POST)
+        (*JOBS, TICK_POLL, INARA_SYNC, RECRUITS_POST, RECOVERY_JOB)
     )
 
     poll = trigger(squadron, TICK_POLL)
     assert isinstance(poll, IntervalTrigger) and poll.interval == timedelta(minutes=5)
     first = scheduler.get_job(TICK_POLL).next_run_time
     assert first - datetime.now(UTC) < timedelta(seconds=15)  # soon after start
-    for job_id in (POST_TICK, CHANGE_RETRY):
+    for job_id in (POST_TICK,):
         every = trigger(squadron, job_id)
         assert isinstance(every, IntervalTrigger) and every.interval == timedelta(minutes=1)
 
@@ -548,12 +550,12 @@ async def test_the_tick_poll_interval_comes_from_the_settings(
         assert trigger(running, TICK_POLL).interval == timedelta(minutes=2)
 
 
-async def test_unloading_the_cog_removes_its_jobs_and_subscription(squadron: Squadron) -> None:
+async def test_unloading_the_cog_removes_its_jobs_and_outbox_handler(squadron: Squadron) -> None:
     services = squadron.bot.services
-    subscribers = len(services.after_ingest.subscribers)
+    assert CHANGE_KIND in squadron.bot.outbox.handlers
     await squadron.bot.unload_extension("cogs.announcements")
     assert not {job.id for job in services.scheduler.get_jobs()} & set(JOBS)
-    assert len(services.after_ingest.subscribers) == subscribers - 1
+    assert CHANGE_KIND not in squadron.bot.outbox.handlers
 
 
 async def test_the_post_tick_check_before_a_tick_or_outside_the_window_is_cheap(

@@ -33,9 +33,11 @@ from tests.helpers.squadron import (
     Squadron,
     announcements,
     ledger_rows,
+    outbox_rows,
     posts,
     running_warden,
     set_channel,
+    settle,
     ticks_of,
     titles,
     update_guild,
@@ -66,7 +68,7 @@ async def send(squadron: Squadron, plugin: PluginClient, *events: dict[str, Any]
     """Events through the listener; wait until their alerts are posted."""
     reply = await plugin.post_events(list(events))
     assert reply.status == 200, reply.body
-    await squadron.bot.services.wait_background()
+    await settle(squadron.bot)
 
 
 def stamp(instant: datetime, style: str = "f") -> str:
@@ -176,30 +178,41 @@ async def test_protected_factions_changes_go_to_their_channel_or_the_alerts_chan
     assert posts(squadron, "bgs-conflict") == []
 
 
-async def test_a_failed_change_post_is_retried(
+async def test_a_failed_change_post_is_retried_with_backoff(
     squadron: Squadron, plugin_for: PluginClient
 ) -> None:
     squadron.fake.fail_channel_posts(squadron.channel("bgs-conflict"), status=503)
     await send(squadron, plugin_for, seen(0, war(ADF, PIRATES)))
     assert posts(squadron, "bgs-conflict") == []
     assert await ledger_rows(squadron, "conflict_change") == []
+    (waiting,) = await outbox_rows(squadron)
+    assert waiting.attempts == 1 and waiting.last_error == "the send failed"
 
-    job = announcements(squadron.bot)
-    await job.retry_changes(now=at(1))
-    await job.retry_changes(now=at(2))
+    soon = datetime.now(UTC) + timedelta(seconds=10)
+    assert await squadron.bot.outbox.drain(now=soon) == 0  # not due before its backoff
+    assert await squadron.bot.outbox.drain(now=soon + timedelta(seconds=30)) == 1
 
     assert titles(squadron, "bgs-conflict") == [f"⚔️ New war in {ALPHA}"]
     assert len(await ledger_rows(squadron, "conflict_change")) == 1
+    assert await outbox_rows(squadron) == []
 
 
-async def test_a_failed_change_post_is_given_up_after_an_hour(
-    squadron: Squadron, plugin_for: PluginClient, caplog: pytest.LogCaptureFixture
+async def test_a_failed_change_post_is_sent_after_a_restart(
+    squadron: Squadron,
+    plugin_for: PluginClient,
+    fake: FakeDiscord,
+    guild: FakeGuild,
+    sqlite_url: str,
+    tmp_path: Path,
+    ticks: FakeTickSource,
 ) -> None:
     squadron.fake.fail_channel_posts(squadron.channel("bgs-conflict"), status=503)
     await send(squadron, plugin_for, seen(0, war(ADF, PIRATES)))
-    await announcements(squadron.bot).retry_changes(now=datetime.now(UTC) + timedelta(hours=2))
-    assert posts(squadron, "bgs-conflict") == []
-    assert "given up after 1:00:00" in caplog.text
+    await squadron.bot.close()  # the process stops with the post still owed
+    async with running_warden(fake, guild, sqlite_url, tmp_path, ticks) as restarted:
+        await restarted.bot.outbox.drain(now=datetime.now(UTC) + timedelta(minutes=1))
+        assert titles(restarted, "bgs-conflict") == [f"⚔️ New war in {ALPHA}"]
+        assert await outbox_rows(restarted) == []
 
 
 async def test_a_second_bot_posts_no_change_twice(
