@@ -116,6 +116,13 @@ class AfterIngest:
 
     async def _run(self, guild_id: int, pending: Pending) -> None:
         alerts = await after_ingest(self._db, guild_id, pending)
-        if alerts:
-            for subscriber in self.subscribers:
-                await subscriber(guild_id, alerts)
+        if alerts and not self.subscribers:
+            log.info(
+                "guild %s: %d conflict change(s) and %d protected-faction alert(s) not posted: "
+                "Discord is off (no DISCORD_TOKEN); /conflicts and /protected list show them",
+                guild_id,
+                len(alerts.conflict_changes),
+                len(alerts.harm_alerts),
+            )
+        for subscriber in self.subscribers if alerts else []:
+            await subscriber(guild_id, alerts)

@@ -13,6 +13,7 @@ COGS = (
     "cogs.announcements",
     "cogs.activity",
     "cogs.objectives",
+    "cogs.welcome",
 )
 
 __all__ = ["COGS", "Warden", "hide_officer_commands", "on_tree_error", "resolve_tenant"]

@@ -17,3 +17,5 @@ class Warden(commands.Bot):
     def __init__(self, services: Services, **options: Any) -> None:
         super().__init__(**options)
         self.services = services
+        # (guild, post kind, reason) of the skipped posts this process has reported
+        self.skips_told: set[tuple[int, str, str]] = set()

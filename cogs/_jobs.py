@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bgs import ledger, tenants
+from bgs.skips import Destination
 from cogs._bot import Warden
 from cogs._posting import post_once
 from db.models import Tenant
@@ -102,13 +103,13 @@ async def deliver(
     guild_id: int,
     kind: str,
     key: str,
-    channel_id: int | None,
+    destination: Destination,
     embeds: Sequence[discord.Embed],
 ) -> Outcome:
     """`post_once`, telling a failed send (to retry) from a post that exists already."""
-    if await post_once(bot, guild_id, kind, key, channel_id, embeds) is not None:
+    if await post_once(bot, guild_id, kind, key, destination, embeds) is not None:
         return Outcome.POSTED
-    if channel_id is None:
+    if destination.channel_id is None:
         return Outcome.NO_CHANNEL
     entry = await ledger.find(bot.services.db, guild_id, kind, key)
     return Outcome.FAILED if entry is None else Outcome.EXISTS

@@ -52,6 +52,7 @@ from bgs.protected import (
     harm_summary,
     list_protected,
 )
+from bgs.skips import Destination, SkipReason, destination_of
 from bgs.summaries import (
     ActivityCounts,
     FactionActivity,
@@ -69,6 +70,7 @@ from cogs._bot import Warden
 from cogs._conflict_posts import change_embed, digest_embeds
 from cogs._jobs import deliver, for_each_tenant, posted, schedule, unschedule
 from cogs._objective_views import progress_lines
+from cogs._posting import skipped
 from cogs._render import (
     TOP,
     Section,
@@ -184,7 +186,7 @@ class Unsent:
 
     guild_id: int
     key: str
-    channel_id: int
+    destination: Destination
     embeds: list[discord.Embed]
     failed_at: datetime
 
@@ -242,16 +244,15 @@ class Announcements(commands.Cog):
             due = tick.seen_at + timedelta(minutes=tenant.post_tick_delay_minutes)
             if not due <= now < due + POST_TICK_WINDOW:
                 return
-            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
-            if channel_id is None:
-                log.debug(
-                    "guild %s: no summary channel; post-tick summary skipped", tenant.guild_id
-                )
+            summary = destination_of(tenant, ChannelKind.SUMMARY)
+            if summary.channel_id is None:
+                no_channel = SkipReason.NO_CHANNEL
+                await skipped(self.bot, tenant.guild_id, "post_tick", key, summary, no_channel)
                 return
             if await posted(self.bot, tenant.guild_id, "post_tick", key):
                 return
             embeds = await self._post_tick_embeds(tenant, tick, now)
-            await deliver(self.bot, tenant.guild_id, "post_tick", key, channel_id, embeds)
+            await deliver(self.bot, tenant.guild_id, "post_tick", key, summary, embeds)
 
         await for_each_tenant(self.bot, "post-tick summary", post)
 
@@ -292,8 +293,10 @@ class Announcements(commands.Cog):
             if not tenant.daily_summary:
                 log.info("guild %s: daily summary is off; %s skipped", tenant.guild_id, day)
                 return
-            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
-            if channel_id is not None and await posted(self.bot, tenant.guild_id, "daily", day):
+            summary = destination_of(tenant, ChannelKind.SUMMARY)
+            if summary.channel_id is not None and await posted(
+                self.bot, tenant.guild_id, "daily", day
+            ):
                 return
             async with self.bot.services.db.tenant(tenant.guild_id) as session:
                 rows = await leaderboard(session, period, tenant.faction)
@@ -303,7 +306,7 @@ class Announcements(commands.Cog):
                 log.info("guild %s: no activity on %s; no daily summary", tenant.guild_id, day)
                 return
             await deliver(
-                self.bot, tenant.guild_id, "daily", day, channel_id, daily_embeds(day, sections)
+                self.bot, tenant.guild_id, "daily", day, summary, daily_embeds(day, sections)
             )
 
         await for_each_tenant(self.bot, "daily summary", post)
@@ -332,7 +335,7 @@ class Announcements(commands.Cog):
                     "guild %s: CZ summaries are off; %s %s skipped", tenant.guild_id, what, day
                 )
                 return
-            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
+            summary = destination_of(tenant, ChannelKind.SUMMARY)
             async with self.bot.services.db.tenant(tenant.guild_id) as session:
                 rows: Sequence[SpaceCZ | GroundCZ] = (
                     await ground_czs(session, period)
@@ -344,10 +347,12 @@ class Announcements(commands.Cog):
                 log.info("guild %s: no %ss on %s", tenant.guild_id, what, day)
             for system, system_rows in by_system.items():
                 key = f"{day}:{system}"
-                if channel_id is not None and await posted(self.bot, tenant.guild_id, kind, key):
+                if summary.channel_id is not None and await posted(
+                    self.bot, tenant.guild_id, kind, key
+                ):
                     continue
                 embeds = cz_embeds(title.format(system), day, system_rows)
-                await deliver(self.bot, tenant.guild_id, kind, key, channel_id, embeds)
+                await deliver(self.bot, tenant.guild_id, kind, key, summary, embeds)
 
         await for_each_tenant(self.bot, f"{what} summary", post)
 
@@ -366,8 +371,8 @@ class Announcements(commands.Cog):
             if not tenant.faction:
                 log.info("guild %s: no faction set; conflict digest skipped", tenant.guild_id)
                 return
-            channel_id = tenants.channel_of(tenant, ChannelKind.CONFLICT)
-            if channel_id is not None and await posted(
+            conflict = destination_of(tenant, ChannelKind.CONFLICT)
+            if conflict.channel_id is not None and await posted(
                 self.bot, tenant.guild_id, "conflict_digest", key
             ):
                 return
@@ -385,7 +390,7 @@ class Announcements(commands.Cog):
                 log.info("guild %s: no conflicts of %s this tick", tenant.guild_id, tenant.faction)
                 return
             embeds = digest_embeds(tenant.faction, entries)
-            await deliver(self.bot, tenant.guild_id, "conflict_digest", key, channel_id, embeds)
+            await deliver(self.bot, tenant.guild_id, "conflict_digest", key, conflict, embeds)
 
         await for_each_tenant(self.bot, "conflict digest", post)
 
@@ -393,6 +398,14 @@ class Announcements(commands.Cog):
         """Post a stored batch's conflict changes: the guild's faction's to its conflict
         channel, a protected faction's to that faction's channel, else to the alerts channel."""
         if not alerts.conflict_changes:
+            return
+        if not self.bot.is_ready():
+            log.warning(
+                "guild %s: %d conflict change(s) not posted: not connected to Discord yet; "
+                "/conflicts shows them",
+                guild_id,
+                len(alerts.conflict_changes),
+            )
             return
         if self.bot.get_guild(guild_id) is None:
             log.warning(
@@ -422,19 +435,19 @@ class Announcements(commands.Cog):
         now: datetime,
     ) -> None:
         if change.guild_faction:
-            channel_id = tenants.channel_of(tenant, ChannelKind.CONFLICT)
+            destination = destination_of(tenant, ChannelKind.CONFLICT)
         else:
-            channel_id = protected.get(change.subject.name) or tenants.channel_of(
-                tenant, ChannelKind.ALERTS
-            )
+            alerts = destination_of(tenant, ChannelKind.ALERTS)
+            channel_id = protected.get(change.subject.name) or alerts.channel_id
+            destination = Destination(channel_id, ChannelKind.ALERTS, protected=True)
         key = change.ledger_key
         embeds = [change_embed(change)]
         outcome = await deliver(
-            self.bot, tenant.guild_id, "conflict_change", key, channel_id, embeds
+            self.bot, tenant.guild_id, "conflict_change", key, destination, embeds
         )
-        if not outcome.done and channel_id is not None:
+        if not outcome.done:
             self._unsent[tenant.guild_id, key] = Unsent(
-                tenant.guild_id, key, channel_id, embeds, now
+                tenant.guild_id, key, destination, embeds, now
             )
 
     async def retry_changes(self, now: datetime | None = None) -> None:
@@ -455,7 +468,7 @@ class Announcements(commands.Cog):
                 unsent.guild_id,
                 "conflict_change",
                 unsent.key,
-                unsent.channel_id,
+                unsent.destination,
                 unsent.embeds,
             )
             if outcome.done:

@@ -42,13 +42,6 @@ class Settings(BaseSettings):
         return None if value == "" else value
 
     @property
-    def public_url(self) -> str:
-        """The root URL members paste into BGS-Tally (always ending in one slash)."""
-        if self.listener_public_url:
-            return self.listener_public_url.rstrip("/") + "/"
-        return f"http://{self.listener_host}:{self.listener_port}/"
-
-    @property
     def parsed_shard_ids(self) -> list[int] | None:
         if not self.shard_ids:
             return None

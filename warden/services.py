@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bgs import tenants as tenant_service
 from bgs.alerts import AfterIngest
+from bgs.listener_address import ListenerAddress, listener_address
 from db.database import Database
 from listener.auth import KeyStore
 from listener.requests import ListenerContext
@@ -50,11 +51,13 @@ class Services:
         task.add_done_callback(self._background.discard)
 
     @property
-    def public_url(self) -> str:
-        """The URL members paste into BGS-Tally: LISTENER_PUBLIC_URL, else where we listen."""
-        if self.settings.listener_public_url:
-            return self.settings.public_url
-        return self.listener.url
+    def listener_address(self) -> ListenerAddress:
+        """The URL members paste into BGS-Tally (LISTENER_PUBLIC_URL, else where the listener
+        listens, with the port it got) and whether members can reach it."""
+        settings = self.settings
+        return listener_address(
+            settings.listener_public_url, self.listener.host, self.listener.port
+        )
 
     async def wait_background(self) -> None:
         """Wait until the background work started so far has finished."""
@@ -64,6 +67,9 @@ class Services:
     async def start(self) -> None:
         await tenant_service.provision(self.db, self.tenants)
         await self.listener.start()
+        problem = self.listener_address.problem
+        if problem is not None:
+            log.warning("%s", problem.replace("`", ""))
         self.scheduler.start()
 
     async def close(self) -> None:

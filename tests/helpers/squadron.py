@@ -174,6 +174,12 @@ async def ledger_rows(squadron: Squadron, kind: str) -> list[tuple[str, int | No
         return [(key, channel, message is not None) for key, channel, message in rows]
 
 
+async def notices(squadron: Squadron) -> list[str]:
+    """The guild's notices (what /status shows), oldest first."""
+    async with squadron.bot.services.db.tenant(squadron.guild.id) as session:
+        return [notice.text for notice in reversed(await tenants.recent_notices(session, 50))]
+
+
 async def set_channel(squadron: Squadron, kind: ChannelKind, channel_id: int | None) -> None:
     async with squadron.bot.services.db.tenant_write(squadron.guild.id) as session:
         guild = await tenants.get_tenant(session)

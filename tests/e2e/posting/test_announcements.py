@@ -378,7 +378,10 @@ async def test_daily_summary_skipped_when_off_empty_or_without_a_channel(
     await update_guild(squadron, daily_summary=True)
     await set_channel(squadron, ChannelKind.SUMMARY, None)
     await job.daily_summaries(now=MIDNIGHT)
-    assert f"guild {GUILD}: no channel for daily posts; '2026-11-25' skipped" in caplog.text
+    assert (
+        f"guild {GUILD}: daily '2026-11-25' skipped: Daily summaries are skipped: no summary "
+        "channel is set. Set one with `/config channel kind:summary`."
+    ) in caplog.text
 
     assert posts(squadron, "bgs-summary") == []
     assert await ledger_rows(squadron, "daily") == []

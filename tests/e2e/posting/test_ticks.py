@@ -15,7 +15,6 @@ from tests.fakes.fake_discord import FakeDiscord, FakeGuild
 from tests.fakes.tick_source import FakeTickSource, Mode
 from tests.helpers.squadron import (
     DENIED,
-    GUILD,
     Squadron,
     ledger_rows,
     posts,
@@ -134,7 +133,10 @@ async def test_a_guild_without_a_tick_channel_is_skipped(
 
     assert posts(squadron, "bgs-tick") == []
     assert await ledger_rows(squadron, "tick") == []
-    assert f"guild {GUILD}: no channel for tick posts" in caplog.text
+    assert (
+        "New galaxy tick posts are skipped: no tick channel is set. Set one with "
+        "`/config channel kind:tick`."
+    ) in caplog.text
 
 
 # -- /tick show -------------------------------------------------------------------------------
