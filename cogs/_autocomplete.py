@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cogs._checks import warden
 
 CHOICE_LIMIT: Final = 100  # Discord's length limit of a choice's name and value
+CHOICES_LIMIT: Final = 25  # Discord's limit of choices in one answer
 
 NameLookup = Callable[[AsyncSession, str], Awaitable[list[str]]]
 

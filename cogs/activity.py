@@ -26,7 +26,14 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.names import cmdr_names, faction_names, system_names
-from bgs.periods import DEFAULT_PERIOD, LABELS, PERIOD_CODES, Period, normalize_code, resolve_period
+from bgs.periods import (
+    DEFAULT_PERIOD,
+    TICK_CHOICES,
+    Period,
+    latest_ticks,
+    period_options,
+    resolve_period,
+)
 from bgs.protected import HarmSummary, harm_summary
 from bgs.summaries import (
     DEFAULT_METRIC,
@@ -47,6 +54,8 @@ from bgs.summaries import (
     ranked,
     space_czs,
     systems_worked,
+    thargoid_war,
+    war_totals,
 )
 from bgs.ticks import latest_tick
 from cogs._activity_views import (
@@ -57,7 +66,7 @@ from cogs._activity_views import (
     system_entry,
     unvisited_entry,
 )
-from cogs._autocomplete import name_choices
+from cogs._autocomplete import CHOICES_LIMIT, name_choices
 from cogs._bot import Warden
 from cogs._charts import MAX_BARS, chart_file, faction_ticks_png, leaderboard_png
 from cogs._checks import tenant_of, warden
@@ -73,19 +82,16 @@ from cogs._render import (
     section_lines,
     top_sections,
 )
-from cogs._ui import send, when
+from cogs._ui import plain, send, when
 
 log = logging.getLogger(__name__)
 
 CHART_TICKS: Final = 10  # ticks shown by /activity summary's chart
-PERIOD_CHOICES: Final = [
-    app_commands.Choice(name=f"{LABELS[code]} ({code})", value=code) for code in PERIOD_CODES
-]
 METRIC_CHOICES: Final = [
     app_commands.Choice(name=metric.label, value=metric.key) for metric in METRICS
 ]
 METRIC_BY_KEY: Final = {metric.key: metric for metric in METRICS}
-PERIOD_HELP: Final = "Which period (default: the current tick)"
+PERIOD_HELP: Final = "Which period, or a tick from the list (default: the current tick)"
 
 
 def _option(text: str | None) -> str | None:
@@ -102,11 +108,11 @@ async def harm_in(session: AsyncSession, period: Period) -> HarmSummary:
     return await harm_summary(session, since=period.start, until=period.end)
 
 
-async def begin(interaction: discord.Interaction, period: str) -> str:
-    """Check the period code (an ephemeral error if unknown), then defer the public reply."""
-    code = normalize_code(period)
+async def begin(interaction: discord.Interaction, session: AsyncSession, period: str) -> Period:
+    """Resolve the period (an ephemeral error if unknown), then defer the public reply."""
+    resolved = await resolve_period(session, period)
     await interaction.response.defer()
-    return code
+    return resolved
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,7 +136,6 @@ class Activity(commands.Cog):
         faction="Only this faction",
         chart="Attach a chart of our faction's activity over the last ticks",
     )
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def summary(
         self,
         interaction: discord.Interaction,
@@ -146,10 +151,10 @@ class Activity(commands.Cog):
                 "The chart shows our faction's activity, and this server has no faction set. "
                 "An officer can set it with `/config faction`; leave `chart` off meanwhile."
             )
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             rows = await activity_summary(session, resolved, system, faction)
+            war = [] if faction else await thargoid_war(session, resolved, system=system)
             harm = only(await harm_in(session, resolved), system=system, faction=faction)
             ticks = (
                 await faction_activity_by_tick(session, tenant.faction, CHART_TICKS)
@@ -160,15 +165,19 @@ class Activity(commands.Cog):
         if ticks and tenant.faction:
             draw = partial(faction_ticks_png, tenant.faction, ticks)
             files.append(await chart_file(draw, "activity.png"))
-        where = "".join([f" in {system}" if system else "", f" for {faction}" if faction else ""])
-        notes = [f"{len({row.system for row in rows})} system(s), {len(rows)} faction(s)"]
+        where = "".join(
+            [f" in {plain(system)}" if system else "", f" for {plain(faction)}" if faction else ""]
+        )
+        by_system = war_totals(war, lambda row: row.system)
+        systems = {row.system for row in rows} | by_system.keys()
+        notes = [f"{len(systems)} system(s), {len(rows)} faction(s)"]
         notes.append("state and influence as members last reported them")
         if chart and not ticks:
             notes.append("no chart: no tick is known yet")
         reply = result_reply(
             f"📊 Squadron activity{where}",
             resolved,
-            marked_systems(rows, harm, influence=True),
+            marked_systems(rows, harm, influence=True, war=by_system),
             nothing=f"No activity{where} reported by members in this period.",
             footer=" · ".join(notes),
             files=files,
@@ -177,7 +186,6 @@ class Activity(commands.Cog):
 
     @activity.command(name="cmdr", description="One cmdr's contributions (or every cmdr's)")
     @app_commands.describe(cmdr="The cmdr (leave out to list every cmdr)", period=PERIOD_HELP)
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def cmdr(
         self,
         interaction: discord.Interaction,
@@ -186,10 +194,10 @@ class Activity(commands.Cog):
     ) -> None:
         tenant = tenant_of(interaction)
         name = _option(cmdr)
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             tallies = await activity_by_cmdr(session, resolved, name)
+            war = await thargoid_war(session, resolved, cmdr=name, by_cmdr=True)
             metrics = (
                 await leaderboard(session, resolved, tenant.faction, cmdr=name) if name else []
             )
@@ -198,28 +206,31 @@ class Activity(commands.Cog):
             counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
             for tally in tallies:
                 counts[tally.cmdr] += tally.counts
+            by_cmdr = war_totals(war, lambda row: row.cmdr or "")
+            cmdrs = len(counts.keys() | by_cmdr.keys())
             reply = result_reply(
                 "👥 Activity by cmdr",
                 resolved,
-                ranked_contributors(counts, harm_marks(harm, by="cmdr")),
+                ranked_contributors(counts, harm_marks(harm, by="cmdr"), war=by_cmdr),
                 nothing="No cmdr's activity was reported in this period.",
-                footer=f"{len(counts)} cmdr(s) · one cmdr's details: /activity cmdr cmdr:<name>",
+                footer=f"{cmdrs} cmdr(s) · one cmdr's details: /activity cmdr cmdr:<name>",
             )
             await send(interaction, reply)
             return
-        lines = ["**Journal events**", metric_figures(metrics[0])] if metrics else []
+        lines = ["**Totals**", metric_figures(metrics[0])] if metrics else []
         activity = [
             FactionActivity(tally.system, tally.faction, None, None, tally.counts)
             for tally in tallies
         ]
-        by_system = marked_systems(activity, harm, influence=False)
+        war_by_system = war_totals(war, lambda row: row.system)
+        by_system = marked_systems(activity, harm, influence=False, war=war_by_system)
         if by_system:
             lines += [*([""] if lines else []), "**By system** (BGS-Tally)", *by_system]
         reply = result_reply(
-            f"👤 CMDR {name}",
+            f"👤 CMDR {plain(name)}",
             resolved,
             lines,
-            nothing=f"Nothing from CMDR {name} in this period.",
+            nothing=f"Nothing from CMDR {plain(name)} in this period.",
         )
         await send(interaction, reply)
 
@@ -228,16 +239,14 @@ class Activity(commands.Cog):
         description="Systems worked, data age, unvisited objective systems",
     )
     @app_commands.describe(period=PERIOD_HELP)
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def systems(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
         tenant = tenant_of(interaction)
-        code = await begin(interaction, period)
         db = warden(interaction).services.db
         async with db.unscoped() as session:
             galaxy = await latest_tick(session)
         tick_time = galaxy.tick_time if galaxy else None
         async with db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             worked = await systems_worked(session, resolved, tick_time)
             unvisited = await objective_systems_not_visited(session, tick_time, datetime.now(UTC))
         since = "since the tick" if tick_time else "yet"
@@ -263,15 +272,19 @@ class Activity(commands.Cog):
     @app_commands.command(
         name="leaderboard", description="Cmdrs ranked by one metric, with a chart"
     )
-    @app_commands.describe(period=PERIOD_HELP, metric="Rank by (default: trade volume)")
-    @app_commands.choices(period=PERIOD_CHOICES, metric=METRIC_CHOICES)
+    @app_commands.describe(
+        period=PERIOD_HELP, metric="Rank by (default: trade volume)", system="Only this system"
+    )
+    @app_commands.choices(metric=METRIC_CHOICES)
     async def leaderboard_command(
         self,
         interaction: discord.Interaction,
         period: str = DEFAULT_PERIOD,
         metric: str = DEFAULT_METRIC,
+        system: str | None = None,
     ) -> None:
         tenant = tenant_of(interaction)
+        system = _option(system)
         if metric not in METRIC_KEYS:
             raise UnknownMetricError(metric)
         chosen = METRIC_BY_KEY[metric]
@@ -280,17 +293,17 @@ class Activity(commands.Cog):
                 "Influence is counted for our faction, and this server has no faction set. An "
                 "officer can set it with `/config faction`."
             )
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
-            rows = ranked(await leaderboard(session, resolved, tenant.faction), metric)
+            resolved = await begin(interaction, session, period)
+            rows = await leaderboard(session, resolved, tenant.faction, system=system)
+        rows = ranked(rows, metric)
+        where = f" in {plain(system)}" if system else ""
         bars = [(row.cmdr, float(row.value(metric))) for row in rows if row.value(metric)]
         files = []
         if bars:
             unit = f" ({chosen.unit})" if chosen.unit else ""
-            draw = partial(
-                leaderboard_png, f"{chosen.label} · {resolved.label}", chosen.label + unit, bars
-            )
+            title = f"{chosen.label}{where} · {resolved.label}"
+            draw = partial(leaderboard_png, title, chosen.label + unit, bars)
             files.append(await chart_file(draw, "leaderboard.png"))
         header = [f"**Ranked by:** {chosen.label}"]
         if rows and not bars:
@@ -299,10 +312,10 @@ class Activity(commands.Cog):
         if len(bars) > MAX_BARS:
             footer += f" · the chart shows the top {MAX_BARS}"
         reply = result_reply(
-            "🏆 Leaderboard",
+            f"🏆 Leaderboard{where}",
             resolved,
             [leaderboard_entry(place, row, chosen) for place, row in enumerate(rows, start=1)],
-            nothing="No cmdr did anything in this period.",
+            nothing=f"No cmdr did anything{where} in this period.",
             header=header,
             footer=footer,
             files=files,
@@ -311,12 +324,10 @@ class Activity(commands.Cog):
 
     @app_commands.command(name="top5", description="The five best cmdrs of every metric")
     @app_commands.describe(period=PERIOD_HELP)
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def top5(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
         tenant = tenant_of(interaction)
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             rows = await leaderboard(session, resolved, tenant.faction)
             by_faction = await influence_by_faction(session, resolved, limit=TOP)
         sections = top_sections(rows, by_faction, tenant.faction, ALL_SECTIONS)
@@ -332,7 +343,6 @@ class Activity(commands.Cog):
 
     @cz.command(name="space", description="Space CZs by type, faction and cmdr")
     @app_commands.describe(period=PERIOD_HELP, system="Only this system")
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def cz_space(
         self,
         interaction: discord.Interaction,
@@ -343,7 +353,6 @@ class Activity(commands.Cog):
 
     @cz.command(name="ground", description="Ground CZs by type, settlement and cmdr")
     @app_commands.describe(period=PERIOD_HELP, system="Only this system")
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def cz_ground(
         self,
         interaction: discord.Interaction,
@@ -356,9 +365,8 @@ class Activity(commands.Cog):
         self, interaction: discord.Interaction, period: str, system: str | None, *, ground: bool
     ) -> None:
         tenant = tenant_of(interaction)
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             rows: Sequence[SpaceCZ | GroundCZ] = (
                 await ground_czs(session, resolved, system)
                 if ground
@@ -377,7 +385,27 @@ class Activity(commands.Cog):
 
     # -- autocomplete -------------------------------------------------------------------------
 
+    @summary.autocomplete("period")
+    @cmdr.autocomplete("period")
+    @systems.autocomplete("period")
+    @leaderboard_command.autocomplete("period")
+    @top5.autocomplete("period")
+    @cz_space.autocomplete("period")
+    @cz_ground.autocomplete("period")
+    async def _periods(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The period codes and the guild's last ticks with their times, matching the text."""
+        assert interaction.guild_id is not None
+        async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
+            ticks = await latest_ticks(session, TICK_CHOICES)
+        return [
+            app_commands.Choice(name=name, value=value)
+            for name, value in period_options(ticks, current, CHOICES_LIMIT)
+        ]
+
     @summary.autocomplete("system")
+    @leaderboard_command.autocomplete("system")
     @cz_space.autocomplete("system")
     @cz_ground.autocomplete("system")
     async def _systems(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -58,12 +58,16 @@ from bgs.summaries import (
     FactionActivity,
     GroundCZ,
     SpaceCZ,
+    SystemThargoidWar,
+    ThargoidWar,
     activity_by_cmdr,
     activity_summary,
     ground_czs,
     influence_by_faction,
     leaderboard,
     space_czs,
+    thargoid_war,
+    war_totals,
 )
 from bgs.ticks import DUPLICATE_WINDOW, TickRecord, latest_tick
 from cogs._bot import Warden
@@ -114,19 +118,23 @@ def _harm_text(rows: Iterable[HarmTotal]) -> str:
     )
 
 
-def activity_lines(activity: Sequence[FactionActivity], harm: HarmSummary) -> list[str]:
-    """By system → faction; systems where a protected faction was harmed are marked."""
+def activity_lines(
+    activity: Sequence[FactionActivity], harm: HarmSummary, war: Mapping[str, ThargoidWar]
+) -> list[str]:
+    """By system → faction, with Thargoid-war work; systems where a protected faction was
+    harmed are marked."""
     harmed = {system: ["⚠️"] for system, _ in harm.by_system()}
-    lines = ["**Activity by system**", *system_lines(activity, harmed)]
-    if not activity:
+    lines = ["**Activity by system**", *system_lines(activity, harmed, war=war)]
+    if not activity and not war:
         lines.append("No activity reported by members for this tick.")
     return lines
 
 
-def contributor_lines(counts_by_cmdr: dict[str, ActivityCounts], harmers: set[str]) -> list[str]:
-    ranking = ranked_contributors(
-        counts_by_cmdr, {cmdr: ["⚠️"] for cmdr in harmers}, TOP_CONTRIBUTORS
-    )
+def contributor_lines(
+    counts_by_cmdr: dict[str, ActivityCounts], harmers: set[str], war: Mapping[str, ThargoidWar]
+) -> list[str]:
+    marks: dict[str | None, list[str]] = {cmdr: ["⚠️"] for cmdr in harmers}
+    ranking = ranked_contributors(counts_by_cmdr, marks, TOP_CONTRIBUTORS, war)
     return ["", "**Top contributors**", *ranking] if ranking else []
 
 
@@ -149,6 +157,7 @@ def post_tick_embeds(
     ended: Tick | None,
     activity: Sequence[FactionActivity],
     counts_by_cmdr: dict[str, ActivityCounts],
+    war: Sequence[SystemThargoidWar],
     objectives: Sequence[ObjectiveProgress],
     harm: HarmSummary,
 ) -> list[discord.Embed]:
@@ -158,8 +167,8 @@ def post_tick_embeds(
         header = f"The tick from {ts(ended.ticktime)} to {ts(tick.tick_time)}."
     harmers = {row.cmdr for row in harm.rows if row.cmdr}
     lines = [
-        *activity_lines(activity, harm),
-        *contributor_lines(counts_by_cmdr, harmers),
+        *activity_lines(activity, harm, war_totals(war, lambda row: row.system)),
+        *contributor_lines(counts_by_cmdr, harmers, war_totals(war, lambda row: row.cmdr or "")),
         *objective_lines(objectives),
         *harm_lines(harm),
     ]
@@ -264,6 +273,7 @@ class Announcements(commands.Cog):
             ended = next((t for t in await latest_ticks(session, 2) if t.ticktime <= cutoff), None)
             activity: list[FactionActivity] = []
             counts_by_cmdr: dict[str, ActivityCounts] = defaultdict(ActivityCounts)
+            war: list[SystemThargoidWar] = []
             harm = HarmSummary([])
             if ended is not None:
                 period = Period(
@@ -277,9 +287,10 @@ class Announcements(commands.Cog):
                 activity = await activity_summary(session, period)
                 for row in await activity_by_cmdr(session, period):
                     counts_by_cmdr[row.cmdr] += row.counts
+                war = await thargoid_war(session, period, by_cmdr=True)
                 harm = await harm_summary(session, tickids=[ended.tickid])
             objectives = await list_objectives(session, now=now, active_only=True)
-        return post_tick_embeds(tick, ended, activity, counts_by_cmdr, objectives, harm)
+        return post_tick_embeds(tick, ended, activity, counts_by_cmdr, war, objectives, harm)
 
     # -- the day's summaries ------------------------------------------------------------------
 
