@@ -70,12 +70,13 @@ def figures(counts: ActivityCounts) -> str:
 
 
 def war_figures(war: ThargoidWar) -> str:
-    """'Thargoid kills 4 (3 scout, 1 cyclops) · TW rescue 3 · reactivated 1' (non-zero parts)."""
+    """'Thargoid kills 4 (3 scout, 1 cyclops) · TW rescue 3 · settlements reactivated 1' (the
+    non-zero parts)."""
     by_type = ", ".join(f"{n} {kind}" for kind, n in war.kills_by_type())
     items = [
         (war.total_kills, f"Thargoid kills {number(war.total_kills)} ({by_type})"),
         (war.rescue, f"TW rescue {number(war.rescue)}"),
-        (war.reactivated, f"reactivated {number(war.reactivated)}"),
+        (war.reactivated, f"settlements reactivated {number(war.reactivated)}"),
     ]
     return " · ".join(text for value, text in items if value)
 
@@ -141,8 +142,8 @@ def system_lines(
     war: Mapping[str, ThargoidWar] | None = None,
 ) -> list[str]:
     """By system (by name) → faction: '__System__' followed by its marks, the system's
-    Thargoid-war work ('• Thargoid war: …', from `war`), then '• Faction (state): …' per faction
-    with activity (`influence`: the influence last reported next to the state)."""
+    Thargoid-war work ('• Thargoid kills …', from `war`), then '• Faction (state): …' per
+    faction with activity (`influence`: the influence last reported next to the state)."""
     by_system: dict[str, list[FactionActivity]] = defaultdict(list)
     for row in activity:
         by_system[row.system].append(row)
@@ -151,7 +152,7 @@ def system_lines(
     for system in sorted(by_system.keys() | war.keys()):
         lines.append(marked(f"__{plain(system)}__", marks.get(system, ())))
         if system in war:
-            lines.append(f"• Thargoid war: {war_figures(war[system])}")
+            lines.append(f"• {war_figures(war[system])}")
         lines += [
             f"• {faction_label(row, influence=influence)}: {figures(row.counts)}"
             for row in by_system[system]

@@ -41,7 +41,12 @@ class Welcome(commands.Cog):
 
     @commands.Cog.listener()
     async def on_tenant_joined(self, guild: discord.Guild) -> None:
-        """The bot joined or registered a configured guild: show it the checklist."""
+        """The bot joined or registered a configured guild: show it the checklist (in the
+        background, which the services wait for when the process stops)."""
+        self.bot.services.spawn(self.welcome(guild), f"welcome-{guild.id}")
+
+    async def welcome(self, guild: discord.Guild) -> None:
+        """Post the checklist to the system channel, or owe it to the first officer."""
         db = self.bot.services.db
         async with db.tenant(guild.id) as session:
             tenant = await tenants.get_tenant(session)
@@ -69,13 +74,24 @@ class Welcome(commands.Cog):
         interaction: discord.Interaction,
         command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
     ) -> None:
-        """After an officer's command: show the checklist if the guild is owed it."""
+        """After an officer's command: show the checklist (in the background) if the guild is
+        owed it."""
         guild_id = interaction.guild_id
         tenant: Tenant | None = interaction.extras.get(TENANT)
         if guild_id is None or guild_id in self._settled or tenant is None:
             return
-        if not is_officer(interaction, tenant):
-            return
+        if is_officer(interaction, tenant):
+            work = self.show_owed(interaction, command, guild_id, tenant)
+            self.bot.services.spawn(work, f"welcome-officer-{guild_id}")
+
+    async def show_owed(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+        guild_id: int,
+        tenant: Tenant,
+    ) -> None:
+        """Show an officer the checklist after their command if the guild is owed it."""
         db = self.bot.services.db
         owed = await posted(self.bot, guild_id, KIND, OWED)
         claim = (

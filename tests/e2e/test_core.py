@@ -15,9 +15,11 @@ from discord import app_commands
 from sqlalchemy import select
 
 from bgs import tenants
+from bgs.skips import Destination
 from cogs._checks import hide_officer_commands, is_officer_command, officer_only
 from cogs._posting import post_once
 from db.models import BotState
+from settings import ChannelKind
 from tests.fakes.fake_discord import FakeDiscord, FakeGuild
 from tests.helpers.plugin import settings_for
 from tests.helpers.squadron import GUILD, Squadron, eventually, tenants_for
@@ -184,8 +186,9 @@ async def test_posts_for_a_guild_of_another_shard_go_over_rest(squadron: Squadro
     elsewhere = squadron.fake.add_guild(GUILD + (11 << 22), "Other Shard", channels=["alerts"])
     assert squadron.bot.get_guild(elsewhere.id) is None
     channel = elsewhere.channel("alerts").id
+    alerts = Destination(channel, ChannelKind.ALERTS)
     posted = await post_once(
-        squadron.bot, elsewhere.id, "test", "key-1", channel, [discord.Embed(title="Alert")]
+        squadron.bot, elsewhere.id, "test", "key-1", alerts, [discord.Embed(title="Alert")]
     )
     assert posted is not None
     (message,) = squadron.fake.channel_messages(channel)

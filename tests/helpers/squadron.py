@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import select
 
@@ -28,6 +28,8 @@ from tests.fakes.fake_discord import (
 from tests.fakes.tick_source import FALLBACK_PATH, PRIMARY_PATH, FakeTickSource
 from tests.helpers.plugin import settings_for
 from warden.discord_bot import WardenBot, build_bot
+
+T = TypeVar("T")
 
 DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
 
@@ -80,6 +82,33 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not true within {within} s: {check.__name__}")
         await asyncio.sleep(0.01)
+
+
+async def after_listeners(bot: WardenBot, event: str, action: Awaitable[T]) -> T:
+    """Do `action` (which makes the bot dispatch `event`), then wait until the bot's listeners
+    of the event (discord.py runs each in a task of its own) and the background work they
+    started have finished."""
+    dispatched = asyncio.ensure_future(bot.wait_for(event, timeout=5))
+    result = await action
+    await dispatched  # the listeners' tasks exist from here on
+
+    async def finished() -> bool:
+        name = f"discord.py: on_{event}"
+        return not any(task.get_name() == name for task in asyncio.all_tasks())
+
+    await eventually(finished)
+    await bot.services.wait_background()
+    return result
+
+
+def status_marks(record: InteractionRecord) -> dict[str, str]:
+    """The setup checklist of a /status reply: each line's mark (✅ ❌ ❔) by its label."""
+    assert record.reply is not None
+    marks = {}
+    for line in str(record.reply.embeds[0]["description"]).split("\n")[1:]:
+        mark, label = line.split(" **", 1)
+        marks[label.split(":**", 1)[0]] = mark
+    return marks
 
 
 def tenants_for(guild: FakeGuild, **overrides: Any) -> TenantsFile:

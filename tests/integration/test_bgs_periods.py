@@ -116,3 +116,23 @@ async def test_calendar_codes_need_no_data(db: Database) -> None:
         with pytest.raises(UnknownPeriodError):
             await resolve_period(session, "today", NOW)
         assert (await resolve_period(session, None, NOW)).code == "ct"
+
+
+async def test_a_period_naming_one_of_the_guilds_ticks(db: Database) -> None:
+    await store(
+        db,
+        GUILD,
+        jump(T1 + timedelta(minutes=5), "zoy-1", T1),
+        jump(T2 + timedelta(minutes=5), "zoy-2", T2),
+        jump(T2 + timedelta(hours=2), "frc-0123456789abcdef0123", T2 + timedelta(hours=1)),
+    )
+    await store(db, OTHER, jump(NOW, "zoy-3", NOW - timedelta(hours=1)))
+    assert await resolve(db, "zoy-1") == ("zoy-1", T1, T2)
+    assert await resolve(db, "zoy-2") == ("zoy-2", T2, None)
+    async with db.tenant(GUILD) as session:
+        named = await resolve_period(session, "zoy-1", NOW)
+        assert named.by_tick and named.label == "Tick of 2026-11-25 11:00 UTC"
+        # another guild's tick, a forced one, one never seen: not this guild's ticks
+        for unknown in ("zoy-3", "frc-0123456789abcdef0123", "zoy-9"):
+            with pytest.raises(UnknownPeriodError):
+                await resolve_period(session, unknown, NOW)

@@ -144,12 +144,16 @@ async def test_post_tick_summary(squadron: Squadron, plugin_for: PluginClient) -
         " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1",
         "• Alpha Pirates (War): murders 1",
         "• Alpha Traders (Boom): INF +3 · trade profit 48K · bought 112.5K · black market 22K"
-        " · exploration 470K · exobiology 1M · murders 1",
+        " · exploration 470K · exobiology 1M · murders 1 · S&R 4",
+        f"__{BETA}__",
+        "• Thargoid kills 1 (1 scout) · TW rescue 1 · settlements reactivated 1",
+        "• Beta Union: S&R 1",
         "",
         "**Top contributors**",
         "1. Test Cmdr ⚠️ — INF +4 · bounties 250K · bonds 500K · trade profit 48K · bought 112.5K"
         " · black market 22K · exploration 470K · exobiology 1M · space CZ 1 (L0 M0 H1)"
-        " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1 · murders 2",
+        " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1 · murders 2 · S&R 5"
+        " · Thargoid kills 1 (1 scout) · TW rescue 1 · settlements reactivated 1",
         "",
         "**Objectives**",
         "[☆☆☆☆☆] **Boost ADF** ▰▰▱▱▱▱▱▱▱▱ 25%",
