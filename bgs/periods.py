@@ -29,6 +29,7 @@ from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.errors import DomainError
+from bgs.names import CHOICES_LIMIT
 from db.models import Activity, Event
 
 log = logging.getLogger(__name__)
@@ -263,3 +264,9 @@ def period_options(ticks: list[Tick], typed: str, limit: int) -> list[tuple[str,
     options += [(f"{tick_label(tick)} · {tick.tickid}", tick.tickid) for tick in ticks]
     wanted = typed.strip().lower()
     return [option for option in options if wanted in option[0].lower()][:limit]
+
+
+async def period_choices(session: AsyncSession, typed: str) -> list[tuple[str, str]]:
+    """The periods to offer while a member types `typed` (`period_options` of the guild's last
+    `TICK_CHOICES` ticks), at most `CHOICES_LIMIT`."""
+    return period_options(await latest_ticks(session, TICK_CHOICES), typed, CHOICES_LIMIT)

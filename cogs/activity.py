@@ -26,14 +26,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.names import cmdr_names, faction_names, system_names
-from bgs.periods import (
-    DEFAULT_PERIOD,
-    TICK_CHOICES,
-    Period,
-    latest_ticks,
-    period_options,
-    resolve_period,
-)
+from bgs.periods import DEFAULT_PERIOD, Period, period_choices, resolve_period
 from bgs.protected import HarmSummary, harm_summary
 from bgs.summaries import (
     DEFAULT_METRIC,
@@ -66,7 +59,7 @@ from cogs._activity_views import (
     system_entry,
     unvisited_entry,
 )
-from cogs._autocomplete import CHOICES_LIMIT, name_choices
+from cogs._autocomplete import choices, name_choices
 from cogs._bot import Warden
 from cogs._charts import MAX_BARS, chart_file, faction_ticks_png, leaderboard_png
 from cogs._checks import tenant_of, warden
@@ -395,14 +388,7 @@ class Activity(commands.Cog):
     async def _periods(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """The period codes and the guild's last ticks with their times, matching the text."""
-        assert interaction.guild_id is not None
-        async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
-            ticks = await latest_ticks(session, TICK_CHOICES)
-        return [
-            app_commands.Choice(name=name, value=value)
-            for name, value in period_options(ticks, current, CHOICES_LIMIT)
-        ]
+        return await choices(interaction, period_choices, current)
 
     @summary.autocomplete("system")
     @leaderboard_command.autocomplete("system")

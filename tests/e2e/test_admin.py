@@ -18,6 +18,7 @@ from tests.helpers.plugin_events import market_sell
 from tests.helpers.squadron import (
     DENIED,
     FACTION,
+    UNSET_CHANNELS,
     Squadron,
     eventually,
     set_channel,
@@ -302,15 +303,7 @@ async def test_status_with_no_channel_and_with_a_channel_that_is_gone(
     await set_channel(squadron, ChannelKind.TICK, None)
     none_set = await squadron.member("status")
     channel_lines = [line for line in none_set.text().split("\n") if " channel:** " in line]
-    assert channel_lines == [
-        "❌ **Tick channel:** not set, so new-tick posts are skipped: `/config channel kind:tick`",
-        "❌ **Summary channel:** not set, so the post-tick, daily and CZ summaries are skipped: "
-        "`/config channel kind:summary`",
-        "❌ **Conflict channel:** not set, so our faction's conflict changes and digest are "
-        "skipped: `/config channel kind:conflict`",
-        "❌ **Alerts channel:** not set, so alerts on protected factions without a channel of "
-        "their own are skipped: `/config channel kind:alerts`",
-    ]
+    assert channel_lines == UNSET_CHANNELS
     gone = squadron.fake.snowflake()  # a channel deleted while no event reached this process
     await set_channel(squadron, ChannelKind.ALERTS, gone)
     status = await squadron.member("status")

@@ -27,6 +27,7 @@ from tests.helpers.plugin_events import docked
 from tests.helpers.squadron import (
     FACTION,
     GUILD,
+    UNSET_CHANNELS,
     after_listeners,
     status_marks,
     tenants_for,
@@ -103,13 +104,7 @@ async def test_joining_posts_the_checklist_once_to_the_system_channel(
     assert lines[2:] == [
         "❌ **Faction:** not set: `/config faction` (our faction's conflicts, digest and "
         "influence need it)",
-        "❌ **Tick channel:** not set, so new-tick posts are skipped: `/config channel kind:tick`",
-        "❌ **Summary channel:** not set, so the post-tick, daily and CZ summaries are skipped: "
-        "`/config channel kind:summary`",
-        "❌ **Conflict channel:** not set, so our faction's conflict changes and digest are "
-        "skipped: `/config channel kind:conflict`",
-        "❌ **Alerts channel:** not set, so alerts on protected factions without a channel of "
-        "their own are skipped: `/config channel kind:alerts`",
+        *UNSET_CHANNELS,
         "❌ **Officer roles:** none, so only members with Manage Server are officers: "
         "`/config officer-role add`",
         "✅ **Listener URL:** `https://bgs.example.org/`",

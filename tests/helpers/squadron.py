@@ -35,6 +35,16 @@ DENIED = "This command is for officers: you need Manage Server or one of these r
 
 GUILD = 1_100_000_000_000 << 22
 FACTION = "Alpha Defence Force"
+# The setup checklist's lines of the channel kinds without a channel.
+UNSET_CHANNELS = [
+    "❌ **Tick channel:** not set, so new-tick posts are skipped: `/config channel kind:tick`",
+    "❌ **Summary channel:** not set, so the post-tick, daily and CZ summaries are skipped: "
+    "`/config channel kind:summary`",
+    "❌ **Conflict channel:** not set, so our faction's conflict changes and digest are "
+    "skipped: `/config channel kind:conflict`",
+    "❌ **Alerts channel:** not set, so alerts on protected factions without a channel of "
+    "their own are skipped: `/config channel kind:alerts`",
+]
 
 
 @dataclass
