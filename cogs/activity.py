@@ -190,7 +190,7 @@ class Activity(commands.Cog):
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
             tallies = await activity_by_cmdr(session, resolved, name)
-            war = await thargoid_war(session, resolved, cmdr=name, by_cmdr=True)
+            war = await thargoid_war(session, resolved, cmdr=name)
             metrics = (
                 await leaderboard(session, resolved, tenant.faction, cmdr=name) if name else []
             )
@@ -199,7 +199,7 @@ class Activity(commands.Cog):
             counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
             for tally in tallies:
                 counts[tally.cmdr] += tally.counts
-            by_cmdr = war_totals(war, lambda row: row.cmdr or "")
+            by_cmdr = war_totals(war, lambda row: row.cmdr)
             cmdrs = len(counts.keys() | by_cmdr.keys())
             reply = result_reply(
                 "👥 Activity by cmdr",

@@ -168,7 +168,7 @@ def post_tick_embeds(
     harmers = {row.cmdr for row in harm.rows if row.cmdr}
     lines = [
         *activity_lines(activity, harm, war_totals(war, lambda row: row.system)),
-        *contributor_lines(counts_by_cmdr, harmers, war_totals(war, lambda row: row.cmdr or "")),
+        *contributor_lines(counts_by_cmdr, harmers, war_totals(war, lambda row: row.cmdr)),
         *objective_lines(objectives),
         *harm_lines(harm),
     ]
@@ -287,7 +287,7 @@ class Announcements(commands.Cog):
                 activity = await activity_summary(session, period)
                 for row in await activity_by_cmdr(session, period):
                     counts_by_cmdr[row.cmdr] += row.counts
-                war = await thargoid_war(session, period, by_cmdr=True)
+                war = await thargoid_war(session, period)
                 harm = await harm_summary(session, tickids=[ended.tickid])
             objectives = await list_objectives(session, now=now, active_only=True)
         return post_tick_embeds(tick, ended, activity, counts_by_cmdr, war, objectives, harm)

@@ -22,9 +22,10 @@ Metric definitions (reference.md §4, with its mistakes fixed):
   address), not the system where the mission was handed in;
 * bounty fines: Σ (Fine + Bounty) of CommitCrime events, the cost of crimes committed;
 * Thargoid kills, Thargoid-war rescue items and search-and-rescue items come from the plugin's
-  tallies (PUT /activities, `bgs.summaries.counters`): Σ of the systems' `twkills` and
-  `twsandr` and of the factions' `sandr`, over each cmdr's tallies of the period (selected by
-  their tick, as the activity summaries).
+  tallies (PUT /activities, `bgs.tallies`): Σ of the systems' `twkills` and `twsandr` and of
+  the factions' `sandr`, over each cmdr's tallies of the period (selected by their tick, as the
+  activity summaries); the totals each tally stores, or with a system filter that system's
+  counters.
 """
 
 from bgs.summaries.activity import (
@@ -37,7 +38,6 @@ from bgs.summaries.activity import (
     faction_activity_by_tick,
 )
 from bgs.summaries.counters import (
-    TW_KILL_TYPES,
     SystemThargoidWar,
     ThargoidWar,
     thargoid_war,
@@ -67,7 +67,6 @@ __all__ = [
     "DEFAULT_METRIC",
     "METRICS",
     "METRIC_KEYS",
-    "TW_KILL_TYPES",
     "ActivityCounts",
     "CZCount",
     "CmdrActivity",

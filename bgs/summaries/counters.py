@@ -1,14 +1,10 @@
-"""The counters the plugin sends as JSON objects inside its tallies (bgstally-api.md §6):
-Thargoid kills and Thargoid-war search and rescue per system (`twkills`, `twsandr`, with
-`twreactivate`, the settlements reactivated), and search and rescue per faction (`sandr`).
+"""The SQL of the plugin's JSON counters (`bgs.tallies` says what they hold): Thargoid kills and
+Thargoid-war rescues per system, search and rescue per faction, summed from the JSON objects
+for the summaries that break them down (by system, faction or vessel type). Ranking cmdrs reads
+the totals each tally stores instead (`bgs.summaries.metrics`).
 
-Their SQL definitions live here, once, for every summary that shows them (the activity
-summaries, the leaderboard). A JSON key the plugin did not send counts 0. A delivery in a
-Thargoid-war system is counted by the plugin both in the system's `twsandr` and in the
-faction's `sandr`, so the two are shown apart and never added up.
-
-`thargoid_war` sums the system counters per system (and cmdr): they belong to the system, not
-to a faction, so they cannot ride along with the per-faction sums.
+`thargoid_war` sums the system counters per cmdr and system: they belong to the system, not to
+a faction, so they cannot ride along with the per-faction sums.
 """
 
 from __future__ import annotations
@@ -23,36 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.periods import Period
 from bgs.summaries.common import column_total, period_filter
+from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS
 from db.models import Activity, ActivityFaction, ActivitySystem
 
-TW_KILL_TYPES: Final = (
-    "banshee",
-    "basilisk",
-    "cyclops",
-    "hydra",
-    "medusa",
-    "orthrus",
-    "revenant",
-    "scout",
-    "scythe-glaive",
-)
-TW_RESCUE_ITEMS: Final = (
-    "damagedpods",
-    "occupiedpods",
-    "thargoidpods",
-    "blackboxes",
-    "tissuesamples",
-)
-RESCUE_ITEMS: Final = (
-    "damagedpods",
-    "occupiedpods",
-    "thargoidpods",
-    "blackboxes",
-    "wreckagecomponents",
-    "personaleffects",
-    "politicalprisoners",
-    "hostages",
-)
 NO_DOCUMENT: Final = ("null", "{}")  # a JSON object column that holds nothing
 
 
@@ -114,9 +83,9 @@ class ThargoidWar:
 
 @dataclass(frozen=True, slots=True)
 class SystemThargoidWar:
-    """One cmdr's (or the squadron's: `cmdr` None) Thargoid-war work in one system."""
+    """One cmdr's Thargoid-war work in one system (`war_totals` sums them by system or cmdr)."""
 
-    cmdr: str | None
+    cmdr: str
     system: str
     counts: ThargoidWar
 
@@ -127,12 +96,10 @@ async def thargoid_war(
     *,
     system: str | None = None,
     cmdr: str | None = None,
-    by_cmdr: bool = False,
 ) -> list[SystemThargoidWar]:
-    """Thargoid-war counters per system (per cmdr and system with `by_cmdr`) from the period's
-    tallies, systems without any left out, by cmdr then system (one round trip)."""
-    keys: list[Any] = [Activity.cmdr] if by_cmdr else []
-    keys.append(ActivitySystem.name)
+    """Thargoid-war counters per cmdr and system from the period's tallies, those without any
+    left out, by cmdr then system (one round trip)."""
+    keys = (Activity.cmdr, ActivitySystem.name)
     where = [TW_SENT, *period_filter(period, Activity.ticktime, Activity.tickid)]
     if system is not None:
         where.append(ActivitySystem.name == system)
@@ -152,14 +119,11 @@ async def thargoid_war(
         .order_by(*keys)
     )
     result = []
-    for row in await session.execute(statement):
-        values = tuple(row)
-        names, numbers = values[: len(keys)], values[len(keys) :]
-        kills, (rescue, reactivated) = numbers[:-2], numbers[-2:]
+    for who, where_, *numbers in await session.execute(statement):
+        *kills, rescue, reactivated = numbers
         counts = ThargoidWar(tuple(kills), rescue, reactivated)
         if counts.any():
-            who = names[0] if by_cmdr else None
-            result.append(SystemThargoidWar(who, names[-1], counts))
+            result.append(SystemThargoidWar(who, where_, counts))
     return result
 
 

@@ -7,7 +7,8 @@ has the same cmdr, system and faction names with other values: none of them may 
 The tallies' JSON counters: in the last tick Ann killed 2 scouts in Alpha; in the current one
 (her last tally of three, the earlier ones replaced) a cyclops and 3 scouts in Beta, where she
 also handed in 3 Thargoid-war rescue items, reactivated a settlement and handed in 3 rescue
-items to Beta Union; Bob handed in 4 wreckage components to ADF in Alpha.
+items to Beta Union; Bob handed in 4 wreckage components to ADF in Alpha and killed a scout in
+Beta.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bgs.events import parse_envelope
 from bgs.ingest import replace_activity
 from bgs.periods import Period, Tick, period_for
 from bgs.summaries import ActivityCounts, CmdrMetrics, CZCount, ThargoidWar
+from bgs.tallies import TW_KILL_TYPES
 from db import models
 from db.database import Database
 from tests.helpers.plugin_events import store_envelopes
@@ -259,7 +261,7 @@ def faction(
 
 def kills(**by_type: int) -> dict[str, int]:
     """`twkills` as the plugin sends it once there is any kill: all nine keys."""
-    return {kind: by_type.get(kind, 0) for kind in summaries.TW_KILL_TYPES}
+    return {kind: by_type.get(kind, 0) for kind in TW_KILL_TYPES}
 
 
 def rescue(**items: int) -> dict[str, int]:
@@ -340,7 +342,9 @@ def guild_a_snapshots() -> list[models.Activity]:
             "Bob",
             TICK2,
             at(26, 15),
+            {"Beta": {"twkills": kills(scout=1)}},
             Alpha=[faction(ADF, "War", 0.47, cbs=50_000, sandr=rescue(wreckagecomponents=4))],
+            Beta=[],
         ),
         # an old plugin without influence, stored last
         snapshot(
@@ -444,6 +448,7 @@ BOB_CT = metrics(
     influence=-1,
     bounty_fines=1_000,
     search_rescue=4,
+    thargoid_kills=1,
 )
 
 
@@ -491,7 +496,7 @@ async def test_leaderboard_filters(seeded: Database) -> None:
     # Thargoid-war and rescue work was in Beta
     assert await leaderboard(seeded, "ct", system="Alpha") == [
         replace(ANN_CT, thargoid_kills=0, tw_rescue=0, search_rescue=0),
-        metrics("Bob", combat_bonds=50_000, influence=-1, search_rescue=4),
+        metrics("Bob", combat_bonds=50_000, influence=-1, search_rescue=4),  # no Beta kill
     ]
     assert await leaderboard(seeded, "ct", system="Beta") == [
         metrics("Ann", "Recruit", thargoid_kills=4, search_rescue=3, tw_rescue=3),
@@ -501,6 +506,7 @@ async def test_leaderboard_filters(seeded: Database) -> None:
             missions_failed=1,
             exploration_sales=20_000,
             bounty_fines=1_000,
+            thargoid_kills=1,
         ),
     ]
     assert await leaderboard(seeded, "ct", cmdr="Bob") == [BOB_CT]
@@ -534,7 +540,7 @@ async def test_the_best_cmdrs_of_every_metric(seeded: Database) -> None:
         "combat_bonds": [("Bob", 50_000)],
         "exploration_sales": [("Ann", 30_000), ("Bob", 20_000)],
         "bounty_fines": [("Bob", 1_000), ("Ann", 200)],
-        "thargoid_kills": [("Ann", 4)],
+        "thargoid_kills": [("Ann", 4), ("Bob", 1)],
         "search_rescue": [("Bob", 4), ("Ann", 3)],
         "tw_rescue": [("Ann", 3)],
     }
@@ -692,24 +698,31 @@ def war(kills_by_type: dict[str, int], rescued: int = 0, reactivated: int = 0) -
 
 
 async def test_thargoid_war(seeded: Database) -> None:
-    async def rows(code: str, **options: Any) -> list[tuple[str | None, str, ThargoidWar]]:
+    async def rows(code: str, **filters: str) -> list[tuple[str, str, ThargoidWar]]:
         async with seeded.tenant(A) as session:
-            found = await summaries.thargoid_war(session, period(code), **options)
+            found = await summaries.thargoid_war(session, period(code), **filters)
         return [(r.cmdr, r.system, r.counts) for r in found]
 
-    beta = war({"cyclops": 1, "scout": 3}, rescued=3, reactivated=1)
-    assert await rows("ct") == [(None, "Beta", beta)]
-    assert await rows("lt") == [(None, "Alpha", war({"scout": 2}))]
+    ann_beta = war({"cyclops": 1, "scout": 3}, rescued=3, reactivated=1)
+    current = [("Ann", "Beta", ann_beta), ("Bob", "Beta", war({"scout": 1}))]
+    assert await rows("ct") == current
+    assert await rows("lt") == [("Ann", "Alpha", war({"scout": 2}))]
     assert await rows("ld") == await rows("lt")  # by the tick's time, as every tally
-    everything = await rows("all", by_cmdr=True)
-    assert everything == [("Ann", "Alpha", war({"scout": 2})), ("Ann", "Beta", beta)]
-    assert await rows("all", system="Alpha") == [(None, "Alpha", war({"scout": 2}))]
-    assert await rows("all", cmdr="Bob") == []
+    assert await rows("all") == [("Ann", "Alpha", war({"scout": 2})), *current]
+    assert await rows("all", system="Alpha") == [("Ann", "Alpha", war({"scout": 2}))]
+    assert await rows("all", cmdr="Bob") == current[1:]
+    assert await rows("lm") == []
+
     async with seeded.tenant(A) as session:
-        found = await summaries.thargoid_war(session, period("all"), by_cmdr=True)
-    [ann] = summaries.war_totals(found, lambda row: row.cmdr).values()
+        found = await summaries.thargoid_war(session, period("all"))
+    by_system = summaries.war_totals(found, lambda row: row.system)
+    assert by_system == {
+        "Alpha": war({"scout": 2}),
+        "Beta": war({"cyclops": 1, "scout": 4}, rescued=3, reactivated=1),
+    }
+    assert by_system["Beta"].kills_by_type() == [("scout", 4), ("cyclops", 1)]
+    ann = summaries.war_totals(found, lambda row: row.cmdr)["Ann"]
     assert (ann.total_kills, ann.rescue, ann.reactivated) == (6, 3, 1)
-    assert ann.kills_by_type() == [("scout", 5), ("cyclops", 1)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,13 +7,18 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import delete, func, select
+from sqlalchemy import column, delete, func, insert, select, table
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bgs import summaries
+from bgs.ingest import replace_activity
+from bgs.periods import period_for
 from db.database import Database
 from db.migrate import alembic_config, upgrade
 from db.models import (
@@ -28,7 +33,7 @@ from db.models import (
     ObjectiveSettlement,
     ObjectiveTarget,
 )
-from tests.helpers.databases import Postgres, postgres_admin
+from tests.helpers.databases import Postgres, migrate, postgres_admin
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TESTS = Path(__file__).resolve().parents[1]
@@ -151,3 +156,111 @@ def test_every_later_revision_has_an_upgrade_test_with_data() -> None:
         and f"def test_upgrade_to_{revision.revision}(" not in tests
     ]
     assert missing == []
+
+
+async def test_upgrade_to_0003_first_week(empty_database_url: str) -> None:
+    """Tallies stored before the revision get their totals from their JSON counters, and the
+    leaderboard ranks by them."""
+    before = revisions().get_revision("0003_first_week").down_revision
+    assert isinstance(before, str)
+    await migrate(empty_database_url, before)
+    db = Database(empty_database_url)
+    try:
+        async with db.engine().begin() as connection:
+            await store_old_tallies(connection)
+        await migrate(empty_database_url)
+        async with db.tenant(GUILD) as session:
+            totals = await session.execute(
+                select(
+                    Activity.cmdr,
+                    Activity.thargoid_kills,
+                    Activity.tw_rescue,
+                    Activity.search_rescue,
+                ).order_by(Activity.cmdr)
+            )
+            assert [tuple(row) for row in totals] == [
+                ("Ann", 3, 1, 2),
+                ("Bob", 0, 0, 0),
+                ("Cara", 0, 0, 0),
+            ]
+            rows = await summaries.leaderboard(session, period_for("all", NOW, []), None)
+        assert [(r.cmdr, r.thargoid_kills, r.tw_rescue, r.search_rescue) for r in rows] == [
+            ("Ann", 3, 1, 2)
+        ]
+        async with db.tenant_write(GUILD) as session:  # a tally stored after it has them too
+            await replace_activity(
+                session,
+                Activity(
+                    cmdr="Bob",
+                    tickid="zoy-2",
+                    ticktime=NOW,
+                    timestamp=NOW,
+                    systems=[
+                        ActivitySystem(name="Beta", address=2, twkills={"hydra": 1}, factions=[])
+                    ],
+                ),
+            )
+            stored = await session.execute(
+                select(Activity.thargoid_kills).where(Activity.cmdr == "Bob")
+            )
+            assert sorted(stored.scalars()) == [0, 1]
+    finally:
+        await db.dispose()
+
+
+async def store_old_tallies(connection: AsyncConnection) -> None:
+    """Three tallies as revision 0001 stores them: Ann's with Thargoid kills and rescues (and
+    an idle faction, its `sandr` JSON null), Bob's without any, Cara's without systems."""
+    old_activities = table(
+        "activities",
+        *(column(name) for name in ("id", "guild_id", "cmdr", "tickid", "ticktime")),
+        column("timestamp"),
+        column("received_at"),
+    )
+
+    async def new_row(statement: Any) -> int:
+        row_id: int = (await connection.execute(statement)).scalar_one()
+        return row_id
+
+    ann, bob, _ = [
+        await new_row(
+            insert(old_activities)
+            .values(
+                guild_id=GUILD,
+                cmdr=cmdr,
+                tickid="zoy-1",
+                ticktime=NOW,
+                timestamp=NOW,
+                received_at=NOW,
+            )
+            .returning(old_activities.c.id)
+        )
+        for cmdr in ("Ann", "Bob", "Cara")
+    ]
+    systems = {}
+    for activity_id, twkills, twsandr in (
+        (ann, {"scout": 2, "cyclops": 1, "hydra": 0}, {"damagedpods": 1, "blackboxes": 0}),
+        (bob, {}, None),
+    ):
+        systems[activity_id] = await new_row(
+            insert(ActivitySystem)
+            .values(
+                guild_id=GUILD,
+                activity_id=activity_id,
+                name="Beta",
+                address=2,
+                twkills=twkills,
+                twsandr=twsandr,
+            )
+            .returning(ActivitySystem.id)
+        )
+    for activity_id, sandr in (
+        (ann, {"hostages": 2, "wreckagecomponents": 0}),
+        (ann, None),
+        (bob, None),
+    ):
+        await connection.execute(
+            insert(ActivityFaction).values(
+                guild_id=GUILD, system_id=systems[activity_id], name="Beta Union", sandr=sandr
+            )
+        )
