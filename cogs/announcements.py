@@ -410,14 +410,6 @@ class Announcements(commands.Cog):
         channel, a protected faction's to that faction's channel, else to the alerts channel."""
         if not alerts.conflict_changes:
             return
-        if not self.bot.is_ready():
-            log.warning(
-                "guild %s: %d conflict change(s) not posted: not connected to Discord yet; "
-                "/conflicts shows them",
-                guild_id,
-                len(alerts.conflict_changes),
-            )
-            return
         if self.bot.get_guild(guild_id) is None:
             log.warning(
                 "guild %s: %d conflict change(s) not posted: the guild is not on this process's "
