@@ -4,9 +4,9 @@ ephemeral message after the command's reply; `/status` shows the checklist in it
 
 The post ledger keeps it to once per server across restarts and processes: kind `checklist`,
 key `welcome` is the delivery; key `owed` is remembered when the system channel could not take
-it, so the first officer gets it even after a restart. Guilds the bot was in before (and
-guilds it has shown the checklist to) are not told again; `/status` shows the checklist at any
-time.
+it, so the first officer gets it even after a restart. A server the bot served before it had
+this checklist is not told unless it joins or registers again (`/status` shows the checklist
+at any time), and one that has seen it is never told twice.
 """
 
 from __future__ import annotations

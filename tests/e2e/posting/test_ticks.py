@@ -177,6 +177,21 @@ async def test_a_tick_channel_the_bot_may_not_post_in_is_reported_once(
     assert len(posts(squadron, "bgs-tick")) == 1
 
 
+async def test_a_tick_channel_that_is_gone_is_reported(squadron: Squadron) -> None:
+    """A channel deleted while no event reached this process is still in the settings."""
+    await stored_before(squadron)
+    gone = squadron.fake.snowflake()
+    await set_channel(squadron, ChannelKind.TICK, gone)
+
+    await ticks_of(squadron.bot).tick_poll(now=T1 + timedelta(minutes=5))
+
+    assert await ledger_rows(squadron, "tick") == []
+    assert await notices(squadron) == [
+        f"New galaxy tick posts could not be posted: <#{gone}> no longer exists. Choose another "
+        "channel with `/config channel kind:tick`."
+    ]
+
+
 # -- /tick show -------------------------------------------------------------------------------
 
 
