@@ -71,7 +71,7 @@ def checklist_text(checks: list[Check]) -> str:
 
 def welcome_embed(checks: list[Check]) -> discord.Embed:
     """The checklist as the bot shows it once when it joins or registers a server."""
-    missing = sum(1 for check in checks if not check.ok)
+    missing = sum(1 for check in checks if check.ok is False)
     summary = (
         "Everything is set up."
         if not missing
