@@ -13,6 +13,7 @@ Beta.
 
 from __future__ import annotations
 
+import random
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -783,3 +784,55 @@ async def test_empty_tick_period_matches_nothing(seeded: Database) -> None:
         assert await summaries.activity_by_cmdr(session, empty) == []
         assert await summaries.systems_worked(session, empty, TICK2.ticktime) == []
         assert await summaries.thargoid_war(session, empty) == []
+
+
+ITEMS = ("damagedpods", "occupiedpods", "thargoidpods", "blackboxes", "wreckagecomponents")
+
+
+async def test_stored_totals_agree_with_the_counters_they_come_from(db: Database) -> None:
+    """The leaderboard ranks by each tally's stored totals, and by the JSON counters of one
+    system when it is given one: over random tallies (keys missing, unknown or zero, objects
+    absent), the totals equal the sum of every system's counters, for every cmdr."""
+    rng = random.Random(16)
+    systems = list(ADDRESS)
+
+    def counters(keys: tuple[str, ...]) -> dict[str, int] | None:
+        if rng.random() < 0.3:
+            return None
+        chosen = rng.sample([*keys, "unknown"], rng.randint(0, len(keys)))
+        return {key: rng.randint(0, 5) for key in chosen}
+
+    for cmdr in ("Ann", "Bob", "Cara"):
+        for tick in TICKS:
+            tally = snapshot(
+                cmdr,
+                tick,
+                tick.ticktime,
+                {
+                    name: {"twkills": counters(TW_KILL_TYPES) or {}, "twsandr": counters(ITEMS)}
+                    for name in systems
+                },
+                **{
+                    name: [faction(f"F{n}", None, None, sandr=counters(ITEMS)) for n in range(3)]
+                    for name in systems
+                },
+            )
+            async with db.tenant_write(A) as session:
+                await replace_activity(session, tally)
+
+    def tallied(rows: list[CmdrMetrics]) -> dict[str, tuple[int, int, int]]:
+        return {r.cmdr: (r.thargoid_kills, r.tw_rescue, r.search_rescue) for r in rows}
+
+    everything = period("all")
+    async with db.tenant(A) as session:
+        totals = tallied(await summaries.leaderboard(session, everything, ADF))
+        by_system = [
+            tallied(await summaries.leaderboard(session, everything, ADF, system=name))
+            for name in systems
+        ]
+    summed = {
+        cmdr: tuple(sum(part.get(cmdr, (0, 0, 0))[i] for part in by_system) for i in range(3))
+        for cmdr in totals
+    }
+    assert totals == summed
+    assert all(sum(values) > 0 for values in totals.values())
