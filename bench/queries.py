@@ -41,7 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bgs import summaries
 from bgs.events import parse_envelope, typed_rows
-from bgs.periods import Period, resolve_period
+from bgs.periods import Period, latest_ticks, period_choices, resolve_period
+from bgs.summaries.activity import ACTIVITY_COLUMNS
+from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS, counted
 from db import models
 from db.database import Database, create_engine
 from db.migrate import upgrade
@@ -357,20 +359,25 @@ class TickGenerator:
         rng, rows = self.rng, self.rows
         for cmdr, systems in visited.items():
             activity_id = self.new_id("activities")
-            rows["activities"].append(
-                {
-                    "id": activity_id,
-                    "guild_id": guild.guild_id,
-                    "cmdr": cmdr,
-                    "tickid": tickid,
-                    "ticktime": ticktime,
-                    "timestamp": end - timedelta(minutes=5),
-                    "received_at": end,
-                }
-            )
+            activity = {
+                "id": activity_id,
+                "guild_id": guild.guild_id,
+                "cmdr": cmdr,
+                "tickid": tickid,
+                "ticktime": ticktime,
+                "timestamp": end - timedelta(minutes=5),
+                "received_at": end,
+                "thargoid_kills": 0,
+                "tw_rescue": 0,
+                "search_rescue": 0,
+            }
+            rows["activities"].append(activity)
             for system in systems:
                 system_id = self.new_id("activity_systems")
                 name, address = self.world.systems[system]
+                war = thargoid_war(rng)
+                activity["thargoid_kills"] += counted(war["twkills"], TW_KILL_TYPES)
+                activity["tw_rescue"] += counted(war["twsandr"], TW_RESCUE_ITEMS)
                 rows["activity_systems"].append(
                     {
                         "id": system_id,
@@ -378,12 +385,12 @@ class TickGenerator:
                         "activity_id": activity_id,
                         "name": name,
                         "address": address,
-                        "twkills": {},
-                        "twsandr": None,
-                        "twreactivate": 0,
+                        **war,
                     }
                 )
                 for faction in self.world.factions[system]:
+                    counters = faction_counters(rng)
+                    activity["search_rescue"] += counted(counters["sandr"], RESCUE_ITEMS)
                     rows["activity_factions"].append(
                         {
                             "guild_id": guild.guild_id,
@@ -391,7 +398,7 @@ class TickGenerator:
                             "name": faction,
                             "state": rng.choice(STATES),
                             "influence": round(rng.random(), 3),
-                            **faction_counters(rng),
+                            **counters,
                         }
                     )
 
@@ -410,10 +417,22 @@ def generate(index: int) -> tuple[int, Rows]:
     return TickGenerator(_SETUP, index).run(_SETUP.guilds)
 
 
-IDLE = {column.key: 0 for column in summaries.ACTIVITY_COLUMNS.values()}
+IDLE: dict[str, Any] = {column.key: 0 for column in ACTIVITY_COLUMNS.values()} | {"sandr": None}
 
 
-def faction_counters(rng: random.Random) -> dict[str, int]:
+def thargoid_war(rng: random.Random) -> dict[str, Any]:
+    """A system's Thargoid-war counters: none mostly (`{}` and no rescue, as the plugin sends
+    them), kills and rescues in one system row in twenty."""
+    if rng.random() >= 0.05:
+        return {"twkills": {}, "twsandr": None, "twreactivate": 0}
+    return {
+        "twkills": {kind: rng.choice((0, 0, 1, 3)) for kind in TW_KILL_TYPES},
+        "twsandr": {"damagedpods": rng.randint(0, 4), "blackboxes": rng.randint(0, 2)},
+        "twreactivate": rng.choice((0, 0, 1)),
+    }
+
+
+def faction_counters(rng: random.Random) -> dict[str, Any]:
     """The counters of one faction row: zero mostly (every faction of a visited system is
     reported), some work for three in ten."""
     if rng.random() >= 0.3:
@@ -426,6 +445,7 @@ def faction_counters(rng: random.Random) -> dict[str, int]:
         "trade_sell_value": rng.choice((0, rng.randint(100_000, 9_000_000))),
         "trade_sell_profit": rng.randint(0, 900_000),
         "cz_space_high": rng.choice((0, 0, 0, 1)),
+        "sandr": rng.choice((None, None, None, {"wreckagecomponents": rng.randint(1, 9)})),
     }
 
 
@@ -569,6 +589,7 @@ def queries(tick_time: datetime) -> dict[str, Query]:
         "activity_summary": summaries.activity_summary,
         "activity_by_cmdr": summaries.activity_by_cmdr,
         "systems_worked": lambda s, p: summaries.systems_worked(s, p, tick_time),
+        "thargoid_war": summaries.thargoid_war,
     }
 
 
@@ -579,11 +600,19 @@ def bind(query: Query, period: Period) -> Callable[[AsyncSession], Awaitable[Any
     return call
 
 
+async def named_tick(session: AsyncSession) -> Period:
+    """A period naming the guild's oldest tick (the walk over all its ticks)."""
+    oldest = (await latest_ticks(session, None))[-1]
+    return await resolve_period(session, oldest.tickid, NOW)
+
+
 def once(tick_time: datetime) -> dict[str, Callable[[AsyncSession], Awaitable[Any]]]:
     """Queries that take no period."""
     return {
         "resolve_period(ct)": lambda s: resolve_period(s, "ct", NOW),
         "resolve_period(lt)": lambda s: resolve_period(s, "lt", NOW),
+        "resolve_period(tick id)": named_tick,
+        "period_choices('')": lambda s: period_choices(s, ""),
         "faction_activity_by_tick(10)": lambda s: summaries.faction_activity_by_tick(
             s, GUILD_FACTION, 10
         ),
@@ -646,10 +675,18 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--index", action="append", default=[], help="extra CREATE INDEX")
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
+    parser.add_argument("--loaded", help="a database an earlier run loaded (--keep): time only")
     args = parser.parse_args()
     noise = args.events if args.noise is None else args.noise
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
+    if args.loaded:
+        db = Database(args.loaded)
+        try:
+            await measure(db, args.repeat)
+        finally:
+            await db.dispose()
+        return
     directory = None if args.database_url else Path(tempfile.mkdtemp(prefix="warden-bench-"))
     url = args.database_url or f"sqlite+aiosqlite:///{directory}/bench.db"
     db = Database(url)

@@ -149,6 +149,13 @@ class AfterIngest:
             log.exception("after-ingest work of guild %s failed; it is retried later", guild_id)
             return None
         if alerts:
+            log.info(
+                "guild %s: %d conflict change(s) and %d protected-faction alert(s) written to "
+                "the outbox, for the process that holds the guild's shard to post",
+                guild_id,
+                len(alerts.conflict_changes),
+                len(alerts.harm_alerts),
+            )
             self._wrote_outbox()
         return alerts
 

@@ -21,6 +21,10 @@ claiming and recording — is taken over by the next claimer once it is older th
 announcement is still news). Taking over gives the row a new `claimed_at`, which is the claim's
 token: `record` and `release` by the old claimer then change nothing. If the dead process had in
 fact sent the message, the takeover sends it again; that is the price of never losing a post.
+
+**Once, without a message.** `mark` records (guild, kind, key) as done in one statement, for
+what a guild is told once in another way (a notice) or a fact to remember once (a checklist
+owed to the first officer).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.bulk import dialect_insert, dialect_name
 from db.database import Database
@@ -40,6 +45,11 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
 KIND_LENGTH = 32  # the columns' sizes
 KEY_LENGTH = 200
+
+
+def _check_size(kind: str, key: str) -> None:
+    if len(kind) > KIND_LENGTH or len(key) > KEY_LENGTH:
+        raise ValueError(f"ledger kind/key too long: {kind!r} / {key[:40]!r}...")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +94,7 @@ async def claim(
 
     A claim older than `stale_after` that was never recorded is taken over (module docstring).
     """
-    if len(kind) > KIND_LENGTH or len(key) > KEY_LENGTH:
-        raise ValueError(f"ledger kind/key too long: {kind!r} / {key[:40]!r}...")
+    _check_size(kind, key)
     now = now or datetime.now(UTC)
     async with db.tenant_write(guild_id) as session:
         table = PostLedger.__table__.c
@@ -147,6 +156,28 @@ async def release(db: Database, claim: Claim) -> bool:
             )
         ).scalar_one_or_none()
     return row is not None
+
+
+async def mark_in(
+    session: AsyncSession, kind: str, key: str, *, now: datetime | None = None
+) -> bool:
+    """`mark` inside the caller's tenant transaction (with what it records alongside)."""
+    _check_size(kind, key)
+    now = now or datetime.now(UTC)
+    statement = (
+        dialect_insert(dialect_name(session), PostLedger)
+        .on_conflict_do_nothing(index_elements=["guild_id", "kind", "key"])
+        .returning(PostLedger.id)
+    )
+    row = {"kind": kind, "key": key, "channel_id": None, "claimed_at": now, "posted_at": now}
+    return (await session.execute(statement, row)).scalar_one_or_none() is not None
+
+
+async def mark(db: Database, guild_id: int, kind: str, key: str) -> bool:
+    """Record (guild, kind, key) as done without a message (something the guild is told once
+    in another way, or a fact to remember); True only for the one caller that recorded it."""
+    async with db.tenant_write(guild_id) as session:
+        return await mark_in(session, kind, key)
 
 
 async def find(db: Database, guild_id: int, kind: str, key: str) -> LedgerEntry | None:

@@ -14,6 +14,9 @@ exact bounds.
   squadron's current tick. With no tick known, `ct` and `lt` are empty; with one tick known,
   `lt` is empty (no earlier tick is known), never "everything".
 * `all` has no bound.
+* A period may also name one of the guild's ticks by its tick id (as the plugin sends it):
+  that tick, selected by tick id like `ct`, from its tick time to the next tick's. Commands
+  offer the guild's last `TICK_CHOICES` ticks with their times as the member types.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.errors import DomainError
+from bgs.names import CHOICES_LIMIT
 from db.models import Activity, Event
 
 log = logging.getLogger(__name__)
@@ -33,7 +37,9 @@ log = logging.getLogger(__name__)
 PERIOD_CODES = ("ct", "lt", "cd", "ld", "cw", "lw", "cm", "lm", "2m", "y", "all")
 DEFAULT_PERIOD = "ct"
 TICK_CODES = frozenset({"ct", "lt"})
+NAMED_TICK = "tick"  # the code of a period that names one of the guild's ticks
 FORCED_TICK_PREFIX = "frc-"
+TICK_CHOICES = 20  # the guild's ticks offered as a member types a period
 
 LABELS = {
     "ct": "Current tick",
@@ -51,10 +57,13 @@ LABELS = {
 
 
 class UnknownPeriodError(DomainError, ValueError):
-    """A period code that is not one of `PERIOD_CODES`."""
+    """A period that is neither one of `PERIOD_CODES` nor one of the guild's ticks."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"unknown period {code!r}: use one of {', '.join(PERIOD_CODES)}")
+        super().__init__(
+            f"unknown period {code!r}: use one of {', '.join(PERIOD_CODES)}, or one of this "
+            "server's ticks (offered as you type)"
+        )
         self.code = code
 
 
@@ -85,7 +94,7 @@ class Period:
     @property
     def by_tick(self) -> bool:
         """Rows are selected by tick id, not by time."""
-        return self.code in TICK_CODES
+        return self.code in TICK_CODES or self.code == NAMED_TICK
 
 
 def normalize_code(code: str | None) -> str:
@@ -94,6 +103,12 @@ def normalize_code(code: str | None) -> str:
     if cleaned not in PERIOD_CODES:
         raise UnknownPeriodError(cleaned)
     return cleaned
+
+
+def is_code(period: str | None) -> bool:
+    """Whether `period` is a period code (or blank: the default), not a tick id."""
+    cleaned = (period or "").strip().lower()
+    return not cleaned or cleaned in PERIOD_CODES
 
 
 def format_instant(instant: datetime) -> str:
@@ -130,8 +145,35 @@ def calendar_bounds(code: str, now: datetime) -> tuple[datetime, datetime]:
     return bounds[code]
 
 
+def tick_label(tick: Tick) -> str:
+    """'Tick of 2026-11-26 11:00 UTC'."""
+    return f"Tick of {format_instant(tick.ticktime)}"
+
+
+def _until(ticks: list[Tick], index: int) -> tuple[datetime | None, str]:
+    """The end of the `index`-th newest tick (the next one's time) and how it reads."""
+    next_tick = ticks[index - 1].ticktime if index else None
+    return next_tick, f" to {format_instant(next_tick)}" if next_tick else " (ongoing)"
+
+
+def named_tick(tickid: str, ticks: list[Tick]) -> Period:
+    """The period of the tick `tickid` among the guild's ticks newest first (pure)."""
+    cleaned = tickid.strip()
+    for index, tick in enumerate(ticks):
+        if tick.tickid == cleaned:
+            end, until = _until(ticks, index)
+            label = tick_label(tick)
+            described = f"{label} ({tick.tickid}){until}"
+            return Period(NAMED_TICK, label, tick.ticktime, end, tick, described)
+    raise UnknownPeriodError(cleaned)
+
+
 def period_for(code: str | None, now: datetime, ticks: list[Tick]) -> Period:
-    """The period of `code` at `now`, given the guild's ticks newest first (pure)."""
+    """The period of `code` (or of a tick id) at `now`, given the guild's ticks newest first
+    (pure)."""
+    if not is_code(code):
+        assert code is not None
+        return named_tick(code, ticks)
     code = normalize_code(code)
     label = LABELS[code]
     if code == "all":
@@ -145,8 +187,7 @@ def period_for(code: str | None, now: datetime, ticks: list[Tick]) -> Period:
         reason = "no tick is known yet" if not ticks else "no tick before the current one is known"
         return Period(code, label, None, None, None, f"{label}: {reason}")
     tick = ticks[index]
-    next_tick = ticks[index - 1].ticktime if index else None
-    until = f" to {format_instant(next_tick)}" if next_tick else " (ongoing)"
+    next_tick, until = _until(ticks, index)
     described = f"Tick {tick.tickid} from {format_instant(tick.ticktime)}{until}"
     return Period(code, label, tick.ticktime, next_tick, tick, described)
 
@@ -170,7 +211,7 @@ def _tick_walk(model: type[Event] | type[Activity], name: str) -> Select[str, da
     )
 
 
-def ticks_query(limit: int) -> Select[str, datetime]:
+def ticks_query(limit: int | None) -> Select[str, datetime]:
     """The guild's newest `limit` ticks as (tickid, ticktime), newest first (see module doc),
     from its events and its activity tallies."""
     candidates = union_all(
@@ -189,8 +230,8 @@ def ticks_query(limit: int) -> Select[str, datetime]:
     )
 
 
-async def latest_ticks(session: AsyncSession, limit: int) -> list[Tick]:
-    """The guild's newest `limit` ticks, newest first (one round trip)."""
+async def latest_ticks(session: AsyncSession, limit: int | None) -> list[Tick]:
+    """The guild's newest `limit` ticks (None: all), newest first (one round trip)."""
     rows = (await session.execute(ticks_query(limit))).all()
     return [Tick(tickid, ticktime) for tickid, ticktime in rows]
 
@@ -198,13 +239,34 @@ async def latest_ticks(session: AsyncSession, limit: int) -> list[Tick]:
 async def resolve_period(
     session: AsyncSession, code: str | None = DEFAULT_PERIOD, now: datetime | None = None
 ) -> Period:
-    """Resolve a period code for the session's guild; tick codes cost one query, others none.
+    """Resolve a period code, or a tick id, for the session's guild; tick codes and tick ids
+    cost one query, other codes none.
 
-    Raises UnknownPeriodError for a code outside `PERIOD_CODES`.
+    Raises UnknownPeriodError for a code outside `PERIOD_CODES` that is not one of the guild's
+    tick ids.
     """
-    normalized = normalize_code(code)
     now = now or datetime.now(UTC)
-    ticks = await latest_ticks(session, 2) if normalized in TICK_CODES else []
-    period = period_for(normalized, now, ticks)
-    log.debug("period %s resolved: %s", normalized, period.description)
+    if is_code(code):
+        code = normalize_code(code)
+        ticks = await latest_ticks(session, 2) if code in TICK_CODES else []
+    else:
+        ticks = await latest_ticks(session, None)
+    period = period_for(code, now, ticks)
+    log.debug("period %s resolved: %s", code, period.description)
     return period
+
+
+def period_options(ticks: list[Tick], typed: str, limit: int) -> list[tuple[str, str]]:
+    """(name, value) of the periods to offer while a member types `typed`: the codes, then
+    the guild's `ticks` (newest first) with their times, those whose name contains what is
+    typed, at most `limit`."""
+    options = [(f"{LABELS[code]} ({code})", code) for code in PERIOD_CODES]
+    options += [(f"{tick_label(tick)} · {tick.tickid}", tick.tickid) for tick in ticks]
+    wanted = typed.strip().lower()
+    return [option for option in options if wanted in option[0].lower()][:limit]
+
+
+async def period_choices(session: AsyncSession, typed: str) -> list[tuple[str, str]]:
+    """The periods to offer while a member types `typed` (`period_options` of the guild's last
+    `TICK_CHOICES` ticks), at most `CHOICES_LIMIT`."""
+    return period_options(await latest_ticks(session, TICK_CHOICES), typed, CHOICES_LIMIT)

@@ -15,6 +15,7 @@ COGS = (
     "cogs.objectives",
     "cogs.members",
     "cogs.recruits",
+    "cogs.welcome",
 )
 
 __all__ = ["COGS", "Warden", "hide_officer_commands", "on_tree_error", "resolve_tenant"]

@@ -4,14 +4,21 @@ marked with harm to protected factions."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import discord
 
-from bgs.periods import LABELS, Period
+from bgs.periods import LABELS, NAMED_TICK, Period
 from bgs.protected import HarmSummary
-from bgs.summaries import CmdrMetrics, FactionActivity, Metric, SystemData, UnvisitedSystem
+from bgs.summaries import (
+    CmdrMetrics,
+    FactionActivity,
+    Metric,
+    SystemData,
+    ThargoidWar,
+    UnvisitedSystem,
+)
 from cogs._harm import harm_marks
 from cogs._render import marked, metric_figures, system_lines
 from cogs._ui import Reply, age_text, embed, number, pages, plain, ts
@@ -28,6 +35,7 @@ WIDER: Final = {
     "lm": "y",
     "2m": "y",
     "y": "all",
+    NAMED_TICK: "all",
 }
 
 
@@ -108,13 +116,18 @@ def unvisited_entry(system: UnvisitedSystem) -> str:
 
 
 def marked_systems(
-    activity: Sequence[FactionActivity], harm: HarmSummary, *, influence: bool
+    activity: Sequence[FactionActivity],
+    harm: HarmSummary,
+    *,
+    influence: bool,
+    war: Mapping[str, ThargoidWar],
 ) -> list[str]:
-    """Activity by system → faction, each system marked with the harm done there to protected
-    factions; systems with harm but no tallied activity are listed after them."""
+    """Activity by system → faction (with each system's Thargoid-war work), each system marked
+    with the harm done there to protected factions; systems with harm but no tallied activity
+    are listed after them."""
     marks = harm_marks(harm, by="system")
-    lines = system_lines(activity, marks, influence=influence)
-    shown = {row.system for row in activity}
+    lines = system_lines(activity, marks, influence=influence, war=war)
+    shown = {row.system for row in activity} | war.keys()
     for system, system_marks in sorted(marks.items(), key=lambda item: item[0] or ""):
         if system not in shown:
             lines.append(marked(f"__{system or 'unknown system'}__", system_marks))

@@ -21,3 +21,5 @@ class Warden(commands.AutoShardedBot):
         self.outbox = OutboxPoster(
             services, lambda: [guild.id for guild in self.guilds], self.wait_until_ready
         )
+        # (guild, post kind, reason) of the skipped posts this process has reported
+        self.skips_told: set[tuple[int, str, str]] = set()

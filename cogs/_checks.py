@@ -27,6 +27,9 @@ from db.models import Tenant
 log = logging.getLogger(__name__)
 
 TENANT = "tenant"
+# The event dispatched when the bot joins or registers a configured guild (with the guild):
+# listeners receive it as `on_tenant_joined(guild)`.
+TENANT_JOINED = "tenant_joined"
 OFFICER = "officer"  # the extras key of an officer-only command or group
 
 AnyCommand = app_commands.Command[Any, ..., Any] | app_commands.Group
@@ -84,6 +87,8 @@ async def resolve_tenant(interaction: discord.Interaction) -> bool:
             )
         name = interaction.guild.name if interaction.guild else str(interaction.guild_id)
         tenant = await tenants.register(db, interaction.guild_id, name)
+        if interaction.guild is not None:
+            bot.dispatch(TENANT_JOINED, interaction.guild)
     interaction.extras[TENANT] = tenant
     if (
         interaction.type is discord.InteractionType.application_command

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import discord
 
 from bgs import ledger
+from bgs.skips import Destination, SkipReason, skip_text, tell_once
 from cogs._bot import Warden
 from cogs._outbox import Outcome
 from cogs._ui import channel_messages
@@ -32,20 +33,52 @@ def _channel(bot: Warden, channel_id: int) -> discord.TextChannel | discord.Thre
     return channel if isinstance(channel, discord.TextChannel | discord.Thread) else None
 
 
+async def skipped(
+    bot: Warden,
+    guild_id: int,
+    kind: str,
+    key: str,
+    destination: Destination,
+    reason: SkipReason,
+) -> None:
+    """Log a skipped post with the command that fixes it; the first skip of its kind and reason
+    also tells the guild (a notice /status shows). Repeats in this process log quietly."""
+    text = skip_text(kind, destination, reason)
+    told = (guild_id, kind, reason)
+    first = told not in bot.skips_told
+    if first and destination.setting is not None:
+        await tell_once(bot.services.db, guild_id, kind, reason, text)
+    bot.skips_told.add(told)
+    level = logging.INFO if reason is SkipReason.NO_CHANNEL else logging.WARNING
+    if not first and reason is SkipReason.NO_CHANNEL:
+        level = logging.DEBUG
+    log.log(level, "guild %s: %s %r skipped: %s", guild_id, kind, key, text)
+
+
+def _failure(exc: Exception) -> SkipReason | None:
+    """Why a send failed, when an officer can fix it (None: try again later)."""
+    if isinstance(exc, discord.Forbidden):
+        return SkipReason.NO_ACCESS
+    if isinstance(exc, discord.NotFound | LookupError):
+        return SkipReason.GONE
+    return None
+
+
 async def post_once(
     bot: Warden,
     guild_id: int,
     kind: str,
     key: str,
-    channel_id: int | None,
+    destination: Destination,
     embeds: Sequence[discord.Embed],
 ) -> int | None:
     """Post `embeds` as (kind, key) unless already posted; the first message's id, or None.
 
     Long posts are split over several messages; the ledger remembers the first.
     """
+    channel_id = destination.channel_id
     if channel_id is None:
-        log.info("guild %s: no channel for %s posts; %r skipped", guild_id, kind, key)
+        await skipped(bot, guild_id, kind, key, destination, SkipReason.NO_CHANNEL)
         return None
     db = bot.services.db
     claim = await ledger.claim(db, guild_id, kind, key, channel_id)
@@ -62,14 +95,18 @@ async def post_once(
     except (discord.HTTPException, LookupError) as exc:
         if first is None:
             await ledger.release(db, claim)
-            log.warning(
-                "guild %s: could not post %s %r in channel %s (%s); will retry",
-                guild_id,
-                kind,
-                key,
-                channel_id,
-                exc,
-            )
+            reason = _failure(exc)
+            if reason is not None:
+                await skipped(bot, guild_id, kind, key, destination, reason)
+            else:
+                log.warning(
+                    "guild %s: could not post %s %r in channel %s (%s); will retry",
+                    guild_id,
+                    kind,
+                    key,
+                    channel_id,
+                    exc,
+                )
             return None
         log.warning("guild %s: %s %r posted only in part (%s)", guild_id, kind, key, exc)
     assert first is not None
@@ -83,7 +120,7 @@ async def post_or_edit(
     guild_id: int,
     kind: str,
     key: str,
-    channel_id: int | None,
+    destination: Destination,
     embed: discord.Embed,
 ) -> Outcome:
     """One message per (kind, key): posted the first time, edited in place afterwards."""
@@ -93,16 +130,25 @@ async def post_or_edit(
     async with lock:
         entry = await ledger.find(bot.services.db, guild_id, kind, key)
         if entry is None or not entry.posted:
-            return await deliver(bot, guild_id, kind, key, channel_id, [embed])
+            return await deliver(bot, guild_id, kind, key, destination, [embed])
         assert entry.channel_id is not None and entry.message_id is not None
         channel = _channel(bot, entry.channel_id)
-        if channel is None:
-            log.warning("guild %s: channel of %s %r is gone; not edited", guild_id, kind, key)
-            return Outcome.NO_CHANNEL
         try:
+            if channel is None:
+                raise LookupError(f"channel {entry.channel_id} is unknown to the bot")
             await channel.get_partial_message(entry.message_id).edit(embed=embed)
-        except discord.HTTPException as exc:
-            log.warning("guild %s: could not edit %s %r (%s)", guild_id, kind, key, exc)
+        except (discord.HTTPException, LookupError) as exc:
+            if isinstance(exc, discord.NotFound):  # the message, deleted by someone
+                log.warning("guild %s: %s %r was deleted; not edited", guild_id, kind, key)
+                return Outcome.NO_CHANNEL
+            reason = _failure(exc)
+            if reason is None:
+                log.warning("guild %s: could not edit %s %r (%s)", guild_id, kind, key, exc)
+            else:
+                posted_in = Destination(
+                    entry.channel_id, destination.setting, destination.protected
+                )
+                await skipped(bot, guild_id, kind, key, posted_in, reason)
             return Outcome.FAILED
         return Outcome.POSTED
 
@@ -112,13 +158,13 @@ async def deliver(
     guild_id: int,
     kind: str,
     key: str,
-    channel_id: int | None,
+    destination: Destination,
     embeds: Sequence[discord.Embed],
 ) -> Outcome:
     """`post_once`, telling a failed send (to retry) from a post that exists already."""
-    if await post_once(bot, guild_id, kind, key, channel_id, embeds) is not None:
+    if await post_once(bot, guild_id, kind, key, destination, embeds) is not None:
         return Outcome.POSTED
-    if channel_id is None:
+    if destination.channel_id is None:
         return Outcome.NO_CHANNEL
     entry = await ledger.find(bot.services.db, guild_id, kind, key)
     return Outcome.FAILED if entry is None else Outcome.EXISTS

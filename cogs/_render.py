@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from bgs.summaries import (
     METRIC_KEYS,
+    METRICS,
     ActivityCounts,
     CmdrMetrics,
     CZCount,
@@ -22,10 +23,11 @@ from bgs.summaries import (
     FactionInfluence,
     GroundCZ,
     SpaceCZ,
+    ThargoidWar,
     cz_totals,
     ranked,
 )
-from cogs._ui import abbreviate, number
+from cogs._ui import abbreviate, number, plain
 
 TOP = 5
 Marks = Mapping[str | None, Sequence[str]]
@@ -62,8 +64,21 @@ def figures(counts: ActivityCounts) -> str:
         (counts.scenarios, f"scenarios {counts.scenarios}"),
         (counts.mission_fails, f"failed missions {counts.mission_fails}"),
         (murders, f"murders {murders}"),
+        (counts.search_rescue, f"S&R {number(counts.search_rescue)}"),
     ]
     return " · ".join(text for value, text in items if value) or "no activity"
+
+
+def war_figures(war: ThargoidWar) -> str:
+    """'Thargoid kills 4 (3 scout, 1 cyclops) · TW rescue 3 · settlements reactivated 1' (the
+    non-zero parts)."""
+    by_type = ", ".join(f"{n} {kind}" for kind, n in war.kills_by_type())
+    items = [
+        (war.total_kills, f"Thargoid kills {number(war.total_kills)} ({by_type})"),
+        (war.rescue, f"TW rescue {number(war.rescue)}"),
+        (war.reactivated, f"settlements reactivated {number(war.reactivated)}"),
+    ]
+    return " · ".join(text for value, text in items if value)
 
 
 def metric_figures(row: CmdrMetrics) -> str:
@@ -83,6 +98,9 @@ def metric_figures(row: CmdrMetrics) -> str:
         (row.combat_bonds, f"bonds {abbreviate(row.combat_bonds)}"),
         (row.exploration_sales, f"exploration {abbreviate(row.exploration_sales)}"),
         (row.bounty_fines, f"fines {abbreviate(row.bounty_fines)}"),
+        (row.thargoid_kills, f"Thargoid kills {number(row.thargoid_kills)}"),
+        (row.search_rescue, f"S&R {number(row.search_rescue)}"),
+        (row.tw_rescue, f"TW rescue {number(row.tw_rescue)}"),
     ]
     return " · ".join(text for value, text in items if value) or "no activity"
 
@@ -117,34 +135,56 @@ def faction_label(row: FactionActivity, *, influence: bool = False) -> str:
 
 
 def system_lines(
-    activity: Iterable[FactionActivity], marks: Marks, *, influence: bool = False
+    activity: Iterable[FactionActivity],
+    marks: Marks,
+    *,
+    influence: bool = False,
+    war: Mapping[str, ThargoidWar] | None = None,
 ) -> list[str]:
-    """By system → faction: '__System__' followed by its marks, then '• Faction (state): …'
-    per faction with activity (`influence`: the influence last reported next to the state)."""
+    """By system (by name) → faction: '__System__' followed by its marks, the system's
+    Thargoid-war work ('• Thargoid kills …', from `war`), then '• Faction (state): …' per
+    faction with activity (`influence`: the influence last reported next to the state)."""
     by_system: dict[str, list[FactionActivity]] = defaultdict(list)
     for row in activity:
         by_system[row.system].append(row)
+    war = war or {}
     lines = []
-    for system, rows in by_system.items():
-        lines.append(marked(f"__{system}__", marks.get(system, ())))
+    for system in sorted(by_system.keys() | war.keys()):
+        lines.append(marked(f"__{plain(system)}__", marks.get(system, ())))
+        if system in war:
+            lines.append(f"• {war_figures(war[system])}")
         lines += [
-            f"• {faction_label(row, influence=influence)}: {figures(row.counts)}" for row in rows
+            f"• {faction_label(row, influence=influence)}: {figures(row.counts)}"
+            for row in by_system[system]
         ]
     return lines
 
 
 def ranked_contributors(
-    counts_by_cmdr: Mapping[str, ActivityCounts], marks: Marks, limit: int | None = None
+    counts_by_cmdr: Mapping[str, ActivityCounts],
+    marks: Marks,
+    limit: int | None = None,
+    war: Mapping[str, ThargoidWar] | None = None,
 ) -> list[str]:
-    """Cmdrs ranked by influence, then credits earned: '1. Ann ⚠️ — INF +4 · bounties 250K'."""
-    ranking = sorted(
-        counts_by_cmdr.items(),
-        key=lambda item: (-item[1].influence, -credits_of(item[1]), item[0].casefold()),
-    )[:limit]
-    return [
-        f"{place}. {marked(cmdr, marks.get(cmdr, ()))} — {figures(counts)}"
-        for place, (cmdr, counts) in enumerate(ranking, start=1)
-    ]
+    """Cmdrs ranked by influence, then credits earned, then Thargoid kills:
+    '1. Ann ⚠️ — INF +4 · bounties 250K · Thargoid kills 2 (2 scout)'."""
+    war = war or {}
+    idle, peace = ActivityCounts(), ThargoidWar()
+
+    def rank(cmdr: str) -> tuple[int, int, int, str]:
+        counts = counts_by_cmdr.get(cmdr, idle)
+        kills = war.get(cmdr, peace).total_kills
+        return (-counts.influence, -credits_of(counts), -kills, cmdr.casefold())
+
+    ranking = sorted(counts_by_cmdr.keys() | war.keys(), key=rank)[:limit]
+    lines = []
+    for place, cmdr in enumerate(ranking, start=1):
+        counts, fighting = counts_by_cmdr.get(cmdr), war.get(cmdr)
+        parts = [figures(counts)] if counts is not None and counts.any() else []
+        parts += [war_figures(fighting)] if fighting is not None else []
+        shown = " · ".join(parts) or "no activity"
+        lines.append(f"{place}. {marked(plain(cmdr), marks.get(cmdr, ()))} — {shown}")
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +199,24 @@ def numbered(items: Iterable[str]) -> list[str]:
     return [f"{place}. {text}" for place, text in enumerate(items, start=1)]
 
 
+# The top-five lists after the influence ones: (title, metric), each value with its unit.
+AMOUNT_SECTIONS: Final = (
+    ("💰 Bounty vouchers", "bounty_vouchers"),
+    ("⚔️ Combat bonds", "combat_bonds"),
+    ("🔭 Exploration data", "exploration_sales"),
+    ("🚨 Bounties and fines", "bounty_fines"),
+    ("👾 Thargoid kills", "thargoid_kills"),
+    ("🛟 Search and rescue", "search_rescue"),
+    ("🛟 Thargoid war rescue", "tw_rescue"),
+)
+UNITS: Final = {metric.key: metric.unit for metric in METRICS}
+
+
+def amount(metric: str) -> Callable[[CmdrMetrics], str]:
+    """How a top-five list shows a cmdr's value of `metric`: '250,000 Cr', '12'."""
+    return lambda row: f"{number(row.value(metric))} {UNITS[metric]}".rstrip()
+
+
 def top_sections(
     rows: Sequence[CmdrMetrics],
     by_faction: Sequence[FactionInfluence],
@@ -166,8 +224,8 @@ def top_sections(
     metrics: Collection[str] = DAILY_SECTIONS,
 ) -> list[Section]:
     """The reference's top-five lists: market, missions, influence by faction and for the
-    guild's faction, bounties, bonds, exploration, fines (and, among `metrics`, trade profit
-    and failed missions); five cmdrs each, empty ones left out."""
+    guild's faction, bounties, bonds, exploration, fines (and, among `metrics`, trade profit,
+    failed missions, Thargoid kills and rescues); five cmdrs each, empty ones left out."""
 
     def top(metric: str, text: Callable[[CmdrMetrics], str]) -> list[str]:
         if metric not in metrics:
@@ -183,12 +241,9 @@ def top_sections(
                 lambda r: f"{number(r.trade_volume)} Cr · {number(r.tonnage)} t",
             ),
         ),
-        Section("📈 Trade profit", top("trade_profit", lambda r: f"{number(r.trade_profit)} Cr")),
-        Section(
-            "📜 Missions completed",
-            top("missions_completed", lambda r: number(r.missions_completed)),
-        ),
-        Section("📉 Missions failed", top("missions_failed", lambda r: number(r.missions_failed))),
+        Section("📈 Trade profit", top("trade_profit", amount("trade_profit"))),
+        Section("📜 Missions completed", top("missions_completed", amount("missions_completed"))),
+        Section("📉 Missions failed", top("missions_failed", amount("missions_failed"))),
         Section(
             "🗳️ Influence by faction",
             numbered(
@@ -202,20 +257,7 @@ def top_sections(
         sections.append(
             Section(f"🗳️ Influence for {faction}", top("influence", lambda r: f"{r.influence:+,}"))
         )
-    sections += [
-        Section(
-            "💰 Bounty vouchers",
-            top("bounty_vouchers", lambda r: f"{number(r.bounty_vouchers)} Cr"),
-        ),
-        Section("⚔️ Combat bonds", top("combat_bonds", lambda r: f"{number(r.combat_bonds)} Cr")),
-        Section(
-            "🔭 Exploration data",
-            top("exploration_sales", lambda r: f"{number(r.exploration_sales)} Cr"),
-        ),
-        Section(
-            "🚨 Bounties and fines", top("bounty_fines", lambda r: f"{number(r.bounty_fines)} Cr")
-        ),
-    ]
+    sections += [Section(title, top(metric, amount(metric))) for title, metric in AMOUNT_SECTIONS]
     return [section for section in sections if section.lines]
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.members import members_of, my_cmdrs
 from bgs.names import cmdr_names, faction_names, system_names
-from bgs.periods import DEFAULT_PERIOD, LABELS, PERIOD_CODES, Period, normalize_code, resolve_period
+from bgs.periods import DEFAULT_PERIOD, Period, period_choices, resolve_period
 from bgs.protected import HarmSummary, harm_summary
 from bgs.summaries import (
     DEFAULT_METRIC,
@@ -49,6 +49,8 @@ from bgs.summaries import (
     ranked,
     space_czs,
     systems_worked,
+    thargoid_war,
+    war_totals,
 )
 from bgs.ticks import latest_tick
 from cogs._activity_views import (
@@ -59,7 +61,7 @@ from cogs._activity_views import (
     system_entry,
     unvisited_entry,
 )
-from cogs._autocomplete import name_choices
+from cogs._autocomplete import choices, name_choices
 from cogs._bot import Warden
 from cogs._charts import MAX_BARS, chart_file, faction_ticks_png, leaderboard_png
 from cogs._checks import tenant_of, warden
@@ -76,20 +78,17 @@ from cogs._render import (
     section_lines,
     top_sections,
 )
-from cogs._ui import Reply, send, when
+from cogs._ui import Reply, plain, send, when
 
 log = logging.getLogger(__name__)
 
 EVERY_CMDR: Final = "*"  # /activity cmdr's value for every cmdr
 CHART_TICKS: Final = 10  # ticks shown by /activity summary's chart
-PERIOD_CHOICES: Final = [
-    app_commands.Choice(name=f"{LABELS[code]} ({code})", value=code) for code in PERIOD_CODES
-]
 METRIC_CHOICES: Final = [
     app_commands.Choice(name=metric.label, value=metric.key) for metric in METRICS
 ]
 METRIC_BY_KEY: Final = {metric.key: metric for metric in METRICS}
-PERIOD_HELP: Final = "Which period (default: the current tick)"
+PERIOD_HELP: Final = "Which period, or a tick from the list (default: the current tick)"
 
 
 def _option(text: str | None) -> str | None:
@@ -106,11 +105,11 @@ async def harm_in(session: AsyncSession, period: Period) -> HarmSummary:
     return await harm_summary(session, since=period.start, until=period.end)
 
 
-async def begin(interaction: discord.Interaction, period: str) -> str:
-    """Check the period code (an ephemeral error if unknown), then defer the public reply."""
-    code = normalize_code(period)
+async def begin(interaction: discord.Interaction, session: AsyncSession, period: str) -> Period:
+    """Resolve the period (an ephemeral error if unknown), then defer the public reply."""
+    resolved = await resolve_period(session, period)
     await interaction.response.defer()
-    return code
+    return resolved
 
 
 async def everyone(session: AsyncSession, period: Period, harm: HarmSummary) -> Reply:
@@ -118,27 +117,30 @@ async def everyone(session: AsyncSession, period: Period, harm: HarmSummary) -> 
     counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
     for tally in await activity_by_cmdr(session, period, None):
         counts[tally.cmdr] += tally.counts
+    by_cmdr = war_totals(await thargoid_war(session, period), lambda row: row.cmdr)
+    cmdrs = len(counts.keys() | by_cmdr.keys())
     return result_reply(
         "👥 Activity by cmdr",
         period,
-        ranked_contributors(counts, harm_marks(harm, by="cmdr")),
+        ranked_contributors(counts, harm_marks(harm, by="cmdr"), war=by_cmdr),
         nothing="No cmdr's activity was reported in this period.",
-        footer=f"{len(counts)} cmdr(s) · one cmdr's details: /activity cmdr cmdr:<name>",
+        footer=f"{cmdrs} cmdr(s) · one cmdr's details: /activity cmdr cmdr:<name>",
     )
 
 
 async def cmdr_lines(
     session: AsyncSession, period: Period, faction: str | None, name: str, harm: HarmSummary
 ) -> list[str]:
-    """One cmdr's journal metrics and tallies by system (marked with harm)."""
+    """One cmdr's totals and tallies by system (marked with harm)."""
     metrics = await leaderboard(session, period, faction, cmdr=name)
-    lines = ["**Journal events**", metric_figures(metrics[0])] if metrics else []
+    lines = ["**Totals**", metric_figures(metrics[0])] if metrics else []
     activity = [
         FactionActivity(tally.system, tally.faction, None, None, tally.counts)
         for tally in await activity_by_cmdr(session, period, name)
     ]
+    war = war_totals(await thargoid_war(session, period, cmdr=name), lambda row: row.system)
     mine = only(harm, system=None, faction=None, cmdr=name)
-    by_system = marked_systems(activity, mine, influence=False)
+    by_system = marked_systems(activity, mine, influence=False, war=war)
     if by_system:
         lines += [*([""] if lines else []), "**By system** (BGS-Tally)", *by_system]
     return lines
@@ -149,7 +151,10 @@ def own_cmdrs(period: Period, sections: dict[str, list[str]]) -> Reply:
     if len(sections) == 1:
         [(name, lines)] = sections.items()
         return result_reply(
-            f"👤 CMDR {name}", period, lines, nothing=f"Nothing from CMDR {name} in this period."
+            f"👤 CMDR {plain(name)}",
+            period,
+            lines,
+            nothing=f"Nothing from CMDR {plain(name)} in this period.",
         )
     lines = []
     for name, section in sections.items():
@@ -182,7 +187,6 @@ class Activity(commands.Cog):
         faction="Only this faction",
         chart="Attach a chart of our faction's activity over the last ticks",
     )
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def summary(
         self,
         interaction: discord.Interaction,
@@ -198,10 +202,10 @@ class Activity(commands.Cog):
                 "The chart shows our faction's activity, and this server has no faction set. "
                 "An officer can set it with `/config faction`; leave `chart` off meanwhile."
             )
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             rows = await activity_summary(session, resolved, system, faction)
+            war = [] if faction else await thargoid_war(session, resolved, system=system)
             harm = only(await harm_in(session, resolved), system=system, faction=faction)
             ticks = (
                 await faction_activity_by_tick(session, tenant.faction, CHART_TICKS)
@@ -212,15 +216,19 @@ class Activity(commands.Cog):
         if ticks and tenant.faction:
             draw = partial(faction_ticks_png, tenant.faction, ticks)
             files.append(await chart_file(draw, "activity.png"))
-        where = "".join([f" in {system}" if system else "", f" for {faction}" if faction else ""])
-        notes = [f"{len({row.system for row in rows})} system(s), {len(rows)} faction(s)"]
+        where = "".join(
+            [f" in {plain(system)}" if system else "", f" for {plain(faction)}" if faction else ""]
+        )
+        by_system = war_totals(war, lambda row: row.system)
+        systems = {row.system for row in rows} | by_system.keys()
+        notes = [f"{len(systems)} system(s), {len(rows)} faction(s)"]
         notes.append("state and influence as members last reported them")
         if chart and not ticks:
             notes.append("no chart: no tick is known yet")
         reply = result_reply(
             f"📊 Squadron activity{where}",
             resolved,
-            marked_systems(rows, harm, influence=True),
+            marked_systems(rows, harm, influence=True, war=by_system),
             nothing=f"No activity{where} reported by members in this period.",
             footer=" · ".join(notes),
             files=files,
@@ -231,7 +239,6 @@ class Activity(commands.Cog):
     @app_commands.describe(
         cmdr="The cmdr (default: your own; * lists every cmdr)", period=PERIOD_HELP
     )
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def cmdr(
         self,
         interaction: discord.Interaction,
@@ -240,9 +247,8 @@ class Activity(commands.Cog):
     ) -> None:
         tenant = tenant_of(interaction)
         name = _option(cmdr)
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             if name is None:
                 names = await my_cmdrs(session, interaction.user.id)
             else:
@@ -263,16 +269,14 @@ class Activity(commands.Cog):
         description="Systems worked, data age, unvisited objective systems",
     )
     @app_commands.describe(period=PERIOD_HELP)
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def systems(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
         tenant = tenant_of(interaction)
-        code = await begin(interaction, period)
         db = warden(interaction).services.db
         async with db.unscoped() as session:
             galaxy = await latest_tick(session)
         tick_time = galaxy.tick_time if galaxy else None
         async with db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             worked = await systems_worked(session, resolved, tick_time)
             unvisited = await objective_systems_not_visited(session, tick_time, datetime.now(UTC))
         since = "since the tick" if tick_time else "yet"
@@ -298,15 +302,19 @@ class Activity(commands.Cog):
     @app_commands.command(
         name="leaderboard", description="Cmdrs ranked by one metric, with a chart"
     )
-    @app_commands.describe(period=PERIOD_HELP, metric="Rank by (default: trade volume)")
-    @app_commands.choices(period=PERIOD_CHOICES, metric=METRIC_CHOICES)
+    @app_commands.describe(
+        period=PERIOD_HELP, metric="Rank by (default: trade volume)", system="Only this system"
+    )
+    @app_commands.choices(metric=METRIC_CHOICES)
     async def leaderboard_command(
         self,
         interaction: discord.Interaction,
         period: str = DEFAULT_PERIOD,
         metric: str = DEFAULT_METRIC,
+        system: str | None = None,
     ) -> None:
         tenant = tenant_of(interaction)
+        system = _option(system)
         if metric not in METRIC_KEYS:
             raise UnknownMetricError(metric)
         chosen = METRIC_BY_KEY[metric]
@@ -315,18 +323,18 @@ class Activity(commands.Cog):
                 "Influence is counted for our faction, and this server has no faction set. An "
                 "officer can set it with `/config faction`."
             )
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
-            rows = ranked(await leaderboard(session, resolved, tenant.faction), metric)
+            resolved = await begin(interaction, session, period)
+            rows = await leaderboard(session, resolved, tenant.faction, system=system)
             names = await members_of(session, {row.cmdr for row in rows})
+        rows = ranked(rows, metric)
+        where = f" in {plain(system)}" if system else ""
         bars = [(row.cmdr, float(row.value(metric))) for row in rows if row.value(metric)]
         files = []
         if bars:
             unit = f" ({chosen.unit})" if chosen.unit else ""
-            draw = partial(
-                leaderboard_png, f"{chosen.label} · {resolved.label}", chosen.label + unit, bars
-            )
+            title = f"{chosen.label}{where} · {resolved.label}"
+            draw = partial(leaderboard_png, title, chosen.label + unit, bars)
             files.append(await chart_file(draw, "leaderboard.png"))
         header = [f"**Ranked by:** {chosen.label}"]
         if rows and not bars:
@@ -335,13 +343,13 @@ class Activity(commands.Cog):
         if len(bars) > MAX_BARS:
             footer += f" · the chart shows the top {MAX_BARS}"
         reply = result_reply(
-            "🏆 Leaderboard",
+            f"🏆 Leaderboard{where}",
             resolved,
             [
                 leaderboard_entry(place, row, chosen, names.get(row.cmdr))
                 for place, row in enumerate(rows, start=1)
             ],
-            nothing="No cmdr did anything in this period.",
+            nothing=f"No cmdr did anything{where} in this period.",
             header=header,
             footer=footer,
             files=files,
@@ -350,12 +358,10 @@ class Activity(commands.Cog):
 
     @app_commands.command(name="top5", description="The five best cmdrs of every metric")
     @app_commands.describe(period=PERIOD_HELP)
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def top5(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
         tenant = tenant_of(interaction)
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             rows = await leaderboard(session, resolved, tenant.faction)
             by_faction = await influence_by_faction(session, resolved, limit=TOP)
         sections = top_sections(rows, by_faction, tenant.faction, ALL_SECTIONS)
@@ -371,7 +377,6 @@ class Activity(commands.Cog):
 
     @cz.command(name="space", description="Space CZs by type, faction and cmdr")
     @app_commands.describe(period=PERIOD_HELP, system="Only this system")
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def cz_space(
         self,
         interaction: discord.Interaction,
@@ -382,7 +387,6 @@ class Activity(commands.Cog):
 
     @cz.command(name="ground", description="Ground CZs by type, settlement and cmdr")
     @app_commands.describe(period=PERIOD_HELP, system="Only this system")
-    @app_commands.choices(period=PERIOD_CHOICES)
     async def cz_ground(
         self,
         interaction: discord.Interaction,
@@ -395,9 +399,8 @@ class Activity(commands.Cog):
         self, interaction: discord.Interaction, period: str, system: str | None, *, ground: bool
     ) -> None:
         tenant = tenant_of(interaction)
-        code = await begin(interaction, period)
         async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
-            resolved = await resolve_period(session, code)
+            resolved = await begin(interaction, session, period)
             rows: Sequence[SpaceCZ | GroundCZ] = (
                 await ground_czs(session, resolved, system)
                 if ground
@@ -416,7 +419,20 @@ class Activity(commands.Cog):
 
     # -- autocomplete -------------------------------------------------------------------------
 
+    @summary.autocomplete("period")
+    @cmdr.autocomplete("period")
+    @systems.autocomplete("period")
+    @leaderboard_command.autocomplete("period")
+    @top5.autocomplete("period")
+    @cz_space.autocomplete("period")
+    @cz_ground.autocomplete("period")
+    async def _periods(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await choices(interaction, period_choices, current)
+
     @summary.autocomplete("system")
+    @leaderboard_command.autocomplete("system")
     @cz_space.autocomplete("system")
     @cz_ground.autocomplete("system")
     async def _systems(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -14,13 +13,13 @@ from discord.ext import commands
 
 from bgs import apikeys, members, tenants
 from bgs.names import faction_names
-from bgs.status import plugin_data
-from bgs.ticks import latest_tick, tick_overdue
 from cogs._autocomplete import name_choices
 from cogs._bot import Warden
 from cogs._channels import channel_problem, missing_permissions
+from cogs._checklist import checklist_text, guild_checklist
 from cogs._checks import (
     TENANT,
+    TENANT_JOINED,
     audit,
     is_officer,
     is_officer_command,
@@ -29,6 +28,7 @@ from cogs._checks import (
     warden,
 )
 from cogs._errors import UserError
+from cogs._keys import paste_steps
 from cogs._member_views import key_choice, key_line, settings_lines
 from cogs._ui import EmbedField, Reply, embed, pages, send, when
 from db.models import Tenant
@@ -238,19 +238,14 @@ class Admin(commands.Cog):
                 session, label=label.strip()[:100] or "BGS-Tally", created_by=str(interaction.user)
             )
         audit(interaction, f"created API key #{info.id} ({info.label!r})")
-        url = bot.services.public_url
-        text = (
-            f"New API key **{info.label}** (shown only now — copy it):\n```\n{key}\n```\n"
-            f"Paste this into BGS-Tally: EDMC → Settings → BGS-Tally → API settings:\n"
-            f"1. Server URL `{url}` and the key above, click **Establish Connection**.\n"
-            "2. Check the events it asks for and click **I Approve**."
-        )
+        lines = [f"New API key **{info.label}** (shown only now — copy it):", f"```\n{key}\n```"]
+        lines += paste_steps(bot.services.listener_address)
         if tenant_of(interaction).personal_keys_only:
-            text += (
-                "\n⚠️ This server accepts personal keys only (`/cmdr settings`): the listener "
+            lines.append(
+                "⚠️ This server accepts personal keys only (`/cmdr settings`): the listener "
                 "refuses this squadron key until squadron keys are allowed again."
             )
-        await send(interaction, Reply(content=text, ephemeral=True))
+        await send(interaction, Reply(content="\n".join(lines), ephemeral=True))
 
     @apikey.command(name="list", description="This server's keys (never the keys themselves)")
     async def apikey_list(self, interaction: discord.Interaction) -> None:
@@ -300,52 +295,32 @@ class Admin(commands.Cog):
 
     # -- /status and /help --------------------------------------------------------------------
 
-    @app_commands.command(name="status", description="Bot, database, listener, tick, plugin data")
+    @app_commands.command(name="status", description="Bot, database, listener and setup checklist")
     async def status(self, interaction: discord.Interaction) -> None:
         bot = warden(interaction)
         services = bot.services
         tenant = tenant_of(interaction)
-        now = datetime.now(UTC)
+        url = services.db.url_for(tenant.guild_id)
         try:
-            await services.db.ping(services.db.url_for(tenant.guild_id))
+            await services.db.ping(url)
             health = "ok"
         except Exception as exc:
             health = f"unreachable ({type(exc).__name__})"
-        async with services.db.unscoped() as session:
-            tick = await latest_tick(session)
+        checks = await guild_checklist(bot, interaction.guild, tenant)
         async with services.db.tenant(tenant.guild_id) as session:
-            data = await plugin_data(session)
             notices = await tenants.recent_notices(session)
-        kind = services.db.engine(services.db.url_for(tenant.guild_id)).dialect.name
-        tick_text = "none seen yet"
-        if tick is not None:
-            tick_text = f"{when(tick.tick_time)} from {tick.source}"
-            if tick_overdue(tick, now):
-                tick_text += "\n⚠️ no new tick for over 25 hours: the tick sources may be down"
-        plugin_text = (
-            f"{when(data.received_at)} from CMDR {data.cmdr} ({data.cmdrs} cmdr(s) so far)"
-            if data
-            else "nothing yet — create a key with `/apikey create`"
-        )
-        problems = []
-        for channel_kind in ChannelKind:
-            channel_id = tenants.channel_of(tenant, channel_kind)
-            problem = channel_problem(interaction.guild, channel_id) if channel_id else None
-            if problem:
-                problems.append(f"{channel_kind.value} (<#{channel_id}>): {problem}")
+        address = services.listener_address
         fields = [
             EmbedField("Bot", f"BGS Warden {VERSION}, {len(bot.guilds)} server(s)", True),
-            EmbedField("Database", f"{kind}: {health}", True),
-            EmbedField("Listener", services.public_url, True),
-            EmbedField("Last galaxy tick", tick_text),
-            EmbedField("Last plugin data", plugin_text),
-            EmbedField("Channels", "\n".join(problems) or "every configured channel is postable"),
+            EmbedField("Database", f"{services.db.engine(url).dialect.name}: {health}", True),
+            EmbedField("Listener", address.problem or f"`{address.url}`"),
         ]
         if notices:
             fields.append(
                 EmbedField("Notices", "\n".join(f"{when(n.created_at)} {n.text}" for n in notices))
             )
-        await send(interaction, Reply([embed("Status", fields=fields)], ephemeral=True))
+        text = f"**Setup checklist**\n{checklist_text(checks)}"
+        await send(interaction, Reply([embed("Status", text, fields)], ephemeral=True))
 
     @app_commands.command(
         name="help", description="What BGS Warden does and the commands you can use"
@@ -372,6 +347,7 @@ class Admin(commands.Cog):
         services = self.bot.services
         if services.tenants.tenant(guild.id) or services.tenants.open_registration:
             await tenants.register(services.db, guild.id, guild.name)
+            self.bot.dispatch(TENANT_JOINED, guild)
         else:
             log.info("joined guild %s (%s), which is not configured", guild.id, guild.name)
 
@@ -391,6 +367,7 @@ class Admin(commands.Cog):
                         await tenants.drop_role(session, role_id, str(role_id))
         if tenant is None and services.tenants.open_registration:
             await tenants.register(services.db, guild.id, guild.name)
+            self.bot.dispatch(TENANT_JOINED, guild)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -51,17 +51,22 @@ from bgs.protected import (
     harm_summary,
     list_protected,
 )
+from bgs.skips import Destination, SkipReason, destination_of
 from bgs.summaries import (
     ActivityCounts,
     FactionActivity,
     GroundCZ,
     SpaceCZ,
+    SystemThargoidWar,
+    ThargoidWar,
     activity_by_cmdr,
     activity_summary,
     ground_czs,
     influence_by_faction,
     leaderboard,
     space_czs,
+    thargoid_war,
+    war_totals,
 )
 from bgs.ticks import DUPLICATE_WINDOW, TickRecord, latest_tick
 from cogs._bot import Warden
@@ -69,7 +74,7 @@ from cogs._conflict_posts import change_embed, digest_embeds
 from cogs._jobs import for_each_tenant, posted, schedule, unschedule
 from cogs._objective_views import progress_lines
 from cogs._outbox import Outcome
-from cogs._posting import deliver
+from cogs._posting import deliver, skipped
 from cogs._render import (
     TOP,
     Section,
@@ -111,19 +116,23 @@ def _harm_text(rows: Iterable[HarmTotal]) -> str:
     )
 
 
-def activity_lines(activity: Sequence[FactionActivity], harm: HarmSummary) -> list[str]:
-    """By system → faction; systems where a protected faction was harmed are marked."""
+def activity_lines(
+    activity: Sequence[FactionActivity], harm: HarmSummary, war: Mapping[str, ThargoidWar]
+) -> list[str]:
+    """By system → faction, with Thargoid-war work; systems where a protected faction was
+    harmed are marked."""
     harmed = {system: ["⚠️"] for system, _ in harm.by_system()}
-    lines = ["**Activity by system**", *system_lines(activity, harmed)]
-    if not activity:
+    lines = ["**Activity by system**", *system_lines(activity, harmed, war=war)]
+    if not activity and not war:
         lines.append("No activity reported by members for this tick.")
     return lines
 
 
-def contributor_lines(counts_by_cmdr: dict[str, ActivityCounts], harmers: set[str]) -> list[str]:
-    ranking = ranked_contributors(
-        counts_by_cmdr, {cmdr: ["⚠️"] for cmdr in harmers}, TOP_CONTRIBUTORS
-    )
+def contributor_lines(
+    counts_by_cmdr: dict[str, ActivityCounts], harmers: set[str], war: Mapping[str, ThargoidWar]
+) -> list[str]:
+    marks: dict[str | None, list[str]] = {cmdr: ["⚠️"] for cmdr in harmers}
+    ranking = ranked_contributors(counts_by_cmdr, marks, TOP_CONTRIBUTORS, war)
     return ["", "**Top contributors**", *ranking] if ranking else []
 
 
@@ -146,6 +155,7 @@ def post_tick_embeds(
     ended: Tick | None,
     activity: Sequence[FactionActivity],
     counts_by_cmdr: dict[str, ActivityCounts],
+    war: Sequence[SystemThargoidWar],
     objectives: Sequence[ObjectiveProgress],
     harm: HarmSummary,
 ) -> list[discord.Embed]:
@@ -155,8 +165,8 @@ def post_tick_embeds(
         header = f"The tick from {ts(ended.ticktime)} to {ts(tick.tick_time)}."
     harmers = {row.cmdr for row in harm.rows if row.cmdr}
     lines = [
-        *activity_lines(activity, harm),
-        *contributor_lines(counts_by_cmdr, harmers),
+        *activity_lines(activity, harm, war_totals(war, lambda row: row.system)),
+        *contributor_lines(counts_by_cmdr, harmers, war_totals(war, lambda row: row.cmdr)),
         *objective_lines(objectives),
         *harm_lines(harm),
     ]
@@ -226,16 +236,15 @@ class Announcements(commands.Cog):
             due = tick.seen_at + timedelta(minutes=tenant.post_tick_delay_minutes)
             if not due <= now < due + POST_TICK_WINDOW:
                 return
-            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
-            if channel_id is None:
-                log.debug(
-                    "guild %s: no summary channel; post-tick summary skipped", tenant.guild_id
-                )
+            summary = destination_of(tenant, ChannelKind.SUMMARY)
+            if summary.channel_id is None:
+                no_channel = SkipReason.NO_CHANNEL
+                await skipped(self.bot, tenant.guild_id, "post_tick", key, summary, no_channel)
                 return
             if await posted(self.bot, tenant.guild_id, "post_tick", key):
                 return
             embeds = await self._post_tick_embeds(tenant, tick, now)
-            await deliver(self.bot, tenant.guild_id, "post_tick", key, channel_id, embeds)
+            await deliver(self.bot, tenant.guild_id, "post_tick", key, summary, embeds)
 
         await for_each_tenant(self.bot, "post-tick summary", post)
 
@@ -247,6 +256,7 @@ class Announcements(commands.Cog):
             ended = next((t for t in await latest_ticks(session, 2) if t.ticktime <= cutoff), None)
             activity: list[FactionActivity] = []
             counts_by_cmdr: dict[str, ActivityCounts] = defaultdict(ActivityCounts)
+            war: list[SystemThargoidWar] = []
             harm = HarmSummary([])
             if ended is not None:
                 period = Period(
@@ -260,9 +270,10 @@ class Announcements(commands.Cog):
                 activity = await activity_summary(session, period)
                 for row in await activity_by_cmdr(session, period):
                     counts_by_cmdr[row.cmdr] += row.counts
+                war = await thargoid_war(session, period)
                 harm = await harm_summary(session, tickids=[ended.tickid])
             objectives = await list_objectives(session, now=now, active_only=True)
-        return post_tick_embeds(tick, ended, activity, counts_by_cmdr, objectives, harm)
+        return post_tick_embeds(tick, ended, activity, counts_by_cmdr, war, objectives, harm)
 
     # -- the day's summaries ------------------------------------------------------------------
 
@@ -276,8 +287,10 @@ class Announcements(commands.Cog):
             if not tenant.daily_summary:
                 log.info("guild %s: daily summary is off; %s skipped", tenant.guild_id, day)
                 return
-            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
-            if channel_id is not None and await posted(self.bot, tenant.guild_id, "daily", day):
+            summary = destination_of(tenant, ChannelKind.SUMMARY)
+            if summary.channel_id is not None and await posted(
+                self.bot, tenant.guild_id, "daily", day
+            ):
                 return
             async with self.bot.services.db.tenant(tenant.guild_id) as session:
                 rows = await leaderboard(session, period, tenant.faction)
@@ -287,7 +300,7 @@ class Announcements(commands.Cog):
                 log.info("guild %s: no activity on %s; no daily summary", tenant.guild_id, day)
                 return
             await deliver(
-                self.bot, tenant.guild_id, "daily", day, channel_id, daily_embeds(day, sections)
+                self.bot, tenant.guild_id, "daily", day, summary, daily_embeds(day, sections)
             )
 
         await for_each_tenant(self.bot, "daily summary", post)
@@ -316,7 +329,7 @@ class Announcements(commands.Cog):
                     "guild %s: CZ summaries are off; %s %s skipped", tenant.guild_id, what, day
                 )
                 return
-            channel_id = tenants.channel_of(tenant, ChannelKind.SUMMARY)
+            summary = destination_of(tenant, ChannelKind.SUMMARY)
             async with self.bot.services.db.tenant(tenant.guild_id) as session:
                 rows: Sequence[SpaceCZ | GroundCZ] = (
                     await ground_czs(session, period)
@@ -328,10 +341,12 @@ class Announcements(commands.Cog):
                 log.info("guild %s: no %ss on %s", tenant.guild_id, what, day)
             for system, system_rows in by_system.items():
                 key = f"{day}:{system}"
-                if channel_id is not None and await posted(self.bot, tenant.guild_id, kind, key):
+                if summary.channel_id is not None and await posted(
+                    self.bot, tenant.guild_id, kind, key
+                ):
                     continue
                 embeds = cz_embeds(title.format(system), day, system_rows)
-                await deliver(self.bot, tenant.guild_id, kind, key, channel_id, embeds)
+                await deliver(self.bot, tenant.guild_id, kind, key, summary, embeds)
 
         await for_each_tenant(self.bot, f"{what} summary", post)
 
@@ -350,8 +365,8 @@ class Announcements(commands.Cog):
             if not tenant.faction:
                 log.info("guild %s: no faction set; conflict digest skipped", tenant.guild_id)
                 return
-            channel_id = tenants.channel_of(tenant, ChannelKind.CONFLICT)
-            if channel_id is not None and await posted(
+            conflict = destination_of(tenant, ChannelKind.CONFLICT)
+            if conflict.channel_id is not None and await posted(
                 self.bot, tenant.guild_id, "conflict_digest", key
             ):
                 return
@@ -369,7 +384,7 @@ class Announcements(commands.Cog):
                 log.info("guild %s: no conflicts of %s this tick", tenant.guild_id, tenant.faction)
                 return
             embeds = digest_embeds(tenant.faction, entries)
-            await deliver(self.bot, tenant.guild_id, "conflict_digest", key, channel_id, embeds)
+            await deliver(self.bot, tenant.guild_id, "conflict_digest", key, conflict, embeds)
 
         await for_each_tenant(self.bot, "conflict digest", post)
 
@@ -383,13 +398,13 @@ class Announcements(commands.Cog):
         if tenant is None or tenant.left_at is not None:
             return Outcome.NO_CHANNEL
         if change.guild_faction:
-            channel_id = tenants.channel_of(tenant, ChannelKind.CONFLICT)
+            destination = destination_of(tenant, ChannelKind.CONFLICT)
         else:
-            channel_id = protected.get(change.subject.name) or tenants.channel_of(
-                tenant, ChannelKind.ALERTS
-            )
+            alerts = destination_of(tenant, ChannelKind.ALERTS)
+            channel_id = protected.get(change.subject.name) or alerts.channel_id
+            destination = Destination(channel_id, ChannelKind.ALERTS, protected=True)
         embeds = [change_embed(change)]
-        return await deliver(self.bot, entry.guild_id, CHANGE_KIND, entry.key, channel_id, embeds)
+        return await deliver(self.bot, entry.guild_id, CHANGE_KIND, entry.key, destination, embeds)
 
 
 async def setup(bot: Warden) -> None:

@@ -27,6 +27,7 @@ from cogs._bot import Warden
 from cogs._checks import audit, officer_only, tenant_of, warden
 from cogs._errors import UserError
 from cogs._jobs import for_each_tenant, schedule, unschedule
+from cogs._keys import paste_steps
 from cogs._member_views import (
     ClaimsView,
     card_embed,
@@ -111,10 +112,8 @@ class Members(commands.Cog):
         lines = [
             "Your own BGS-Tally key (shown only now — copy it):",
             f"```\n{made.key}\n```",
-            "1. In EDMC: **File → Settings → BGS-Tally → API**: server URL "
-            f"`{services.public_url}`, API key: the key above.",
-            "2. Click **Establish Connection**, check the events it asks for, then **I Approve**.",
-            "3. Fly: each cmdr you fly is linked to you the first time their data arrives "
+            *paste_steps(services.listener_address),
+            "Then fly: each cmdr you fly is linked to you the first time their data arrives "
             f"(up to {tenant.cmdrs_per_key} cmdrs, alts included).",
         ]
         if made.replaced:

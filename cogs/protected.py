@@ -38,6 +38,7 @@ from bgs.protected import (
     list_protected,
     remove_protected,
 )
+from bgs.skips import Destination
 from bgs.unchanged import UNCHANGED, Keep
 from cogs._autocomplete import name_choices
 from cogs._bot import Warden
@@ -366,20 +367,14 @@ class Protected(commands.Cog):
             if alert is None:
                 log.info("guild %s: harm alert %r has nothing to show; skipped", guild_id, ref.key)
                 return Outcome.NO_CHANNEL
-            channel_id = alert.channel_id or (
-                tenants.channel_of(tenant, ChannelKind.ALERTS) if tenant is not None else None
+            alerts = Destination(
+                alert.channel_id
+                or (tenants.channel_of(tenant, ChannelKind.ALERTS) if tenant is not None else None),
+                ChannelKind.ALERTS,
+                protected=True,
             )
-            if channel_id is None:
-                log.info(
-                    "guild %s: no channel for the alert on %s (set the alerts channel or the "
-                    "faction's channel); %r skipped",
-                    guild_id,
-                    alert.faction,
-                    ref.key,
-                )
-                return Outcome.NO_CHANNEL
             return await post_or_edit(
-                self.bot, guild_id, ALERT_KIND, alert.key, channel_id, alert_embed(alert)
+                self.bot, guild_id, ALERT_KIND, alert.key, alerts, alert_embed(alert)
             )
 
 

@@ -21,8 +21,9 @@ from apscheduler.triggers.cron import CronTrigger
 from discord import app_commands
 from discord.ext import commands
 
-from bgs import members, tenants
+from bgs import members
 from bgs.members import Recruit
+from bgs.skips import destination_of
 from cogs._bot import Warden
 from cogs._checks import officer_only, tenant_of, warden
 from cogs._jobs import for_each_tenant, posted, schedule, unschedule
@@ -123,8 +124,8 @@ class Recruits(commands.Cog):
         key = week_key(now)
 
         async def post(tenant: Tenant) -> None:
-            channel_id = tenants.channel_of(tenant, ChannelKind.RECRUITS)
-            if channel_id is None:
+            destination = destination_of(tenant, ChannelKind.RECRUITS)
+            if destination.channel_id is None:  # the recruits post is optional: no notice
                 return
             if await posted(self.bot, tenant.guild_id, KIND, key):
                 return
@@ -134,7 +135,7 @@ class Recruits(commands.Cog):
                 log.info("guild %s: no recruits; no recruits post for %s", tenant.guild_id, key)
                 return
             embeds = recruit_embeds(tenant, found)
-            await deliver(self.bot, tenant.guild_id, KIND, key, channel_id, embeds)
+            await deliver(self.bot, tenant.guild_id, KIND, key, destination, embeds)
 
         await for_each_tenant(self.bot, "recruits post", post)
 

@@ -32,6 +32,7 @@ from discord.ext import commands
 from bgs import tenants
 from bgs.events import parse_instant
 from bgs.leadership import Leadership
+from bgs.skips import destination_of
 from bgs.ticks import (
     FALLBACK,
     MANUAL,
@@ -185,9 +186,9 @@ class Ticks(commands.Cog):
 
         async def announce(tenant: Tenant) -> None:
             if tenant.guild_id not in told:
-                channel_id = tenants.channel_of(tenant, ChannelKind.TICK)
+                destination = destination_of(tenant, ChannelKind.TICK)
                 self._outcomes[tenant.guild_id] = await deliver(
-                    self.bot, tenant.guild_id, KIND, key, channel_id, embeds
+                    self.bot, tenant.guild_id, KIND, key, destination, embeds
                 )
 
         await for_each_tenant(self.bot, "tick announcement", announce)

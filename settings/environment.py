@@ -46,13 +46,6 @@ class Settings(BaseSettings):
     def _empty_token_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @property
-    def public_url(self) -> str:
-        """The root URL members paste into BGS-Tally (always ending in one slash)."""
-        if self.listener_public_url:
-            return self.listener_public_url.rstrip("/") + "/"
-        return f"http://{self.listener_host}:{self.listener_port}/"
-
     @field_validator("shard_ids")
     @classmethod
     def _shard_ids(cls, value: str | None) -> str | None:

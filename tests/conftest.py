@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -83,13 +82,12 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database (no schema) on SQLite, then PostgreSQL: for migration tests."""
+    """An empty database without any schema (for migration tests), on SQLite and PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path}/empty.db"
         return
     server: Postgres = request.getfixturevalue("postgres")
-    name = f"warden_e_{uuid.uuid4().hex[:12]}"
-    await postgres_admin(f'CREATE DATABASE "{name}"')
+    name = await server.create(empty=True)
     try:
         yield server.url(name)
     finally:

@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from bgs import apikeys
+from bgs.listener_address import listener_address
 from db.database import Database
 from db.migrate import upgrade
 from settings import ConfigError, Settings, TenantsFile, load_settings, load_tenants
@@ -82,9 +83,14 @@ async def _cmd_apikey(args: argparse.Namespace, settings: Settings, tenants: Ten
                 )
                 print(f"API key {info.id} ({info.label}) for guild {args.guild}:")
                 print(f"  {key}")
+                address = listener_address(
+                    settings.listener_public_url, settings.listener_host, settings.listener_port
+                )
                 print("It is shown only this once. In BGS-Tally's API settings paste:")
-                print(f"  URL: {settings.public_url}")
+                print(f"  URL: {address.url}")
                 print(f"  Key: {key}")
+                if address.problem is not None:
+                    print(f"Warning: {address.problem.replace('`', '')}")
             elif args.action == "list":
                 keys = await apikeys.list_keys(session)
                 if not keys:

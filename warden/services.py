@@ -14,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bgs import tenants as tenant_service
 from bgs.alerts import AfterIngest
+from bgs.listener_address import ListenerAddress, listener_address
 from db.database import Database
 from listener.auth import KeyStore
 from listener.requests import ListenerContext
@@ -70,12 +71,16 @@ class Services:
         task.add_done_callback(self._background.discard)
 
     @property
-    def public_url(self) -> str:
-        """The URL members paste into BGS-Tally: LISTENER_PUBLIC_URL, else where we listen (or,
-        in a process without a listener, where LISTENER_HOST and LISTENER_PORT say)."""
-        if self.settings.listener_public_url or self.listener is None:
-            return self.settings.public_url
-        return self.listener.url
+    def listener_address(self) -> ListenerAddress:
+        """The URL members paste into BGS-Tally (LISTENER_PUBLIC_URL, else where the listener
+        listens, with the port it got; in a process without a listener, where LISTENER_HOST
+        and LISTENER_PORT say) and whether members can reach it."""
+        settings = self.settings
+        if self.listener is None:
+            host, port = settings.listener_host, settings.listener_port
+        else:
+            host, port = self.listener.host, self.listener.port
+        return listener_address(settings.listener_public_url, host, port)
 
     async def wait_background(self) -> None:
         """Wait until the background work started so far has finished."""
@@ -90,6 +95,9 @@ class Services:
         await tenant_service.provision(self.db, self.tenants)
         if self.listener is not None:
             await self.listener.start()
+            problem = self.listener_address.problem
+            if problem is not None:
+                log.warning("%s", problem.replace("`", ""))
             self.scheduler.add_job(
                 self.after_ingest.recover,
                 IntervalTrigger(

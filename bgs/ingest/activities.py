@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.ingest.known import PILOTS_FEDERATION, Names, remember_names
+from bgs.tallies import store_totals
 from db import models
 
 
@@ -22,6 +23,7 @@ async def replace_activity(
         )
     )
     activity.received_at = received_at
+    store_totals(activity)
     session.add(activity)
     await session.flush()
     names = Names(

@@ -20,7 +20,12 @@ Metric definitions (reference.md §4, with its mistakes fixed):
   for the guild's faction (exact name, passed in) or per faction; with a system filter, the
   effects that landed in that system (by address, or the hand-in system when the plugin sent no
   address), not the system where the mission was handed in;
-* bounty fines: Σ (Fine + Bounty) of CommitCrime events, the cost of crimes committed.
+* bounty fines: Σ (Fine + Bounty) of CommitCrime events, the cost of crimes committed;
+* Thargoid kills, Thargoid-war rescue items and search-and-rescue items come from the plugin's
+  tallies (PUT /activities, `bgs.tallies`): Σ of the systems' `twkills` and `twsandr` and of
+  the factions' `sandr`, over each cmdr's tallies of the period (selected by their tick, as the
+  activity summaries); the totals each tally stores, or with a system filter that system's
+  counters.
 """
 
 from bgs.summaries.activity import (
@@ -31,6 +36,12 @@ from bgs.summaries.activity import (
     activity_by_cmdr,
     activity_summary,
     faction_activity_by_tick,
+)
+from bgs.summaries.counters import (
+    SystemThargoidWar,
+    ThargoidWar,
+    thargoid_war,
+    war_totals,
 )
 from bgs.summaries.czs import CZCount, GroundCZ, SpaceCZ, cz_totals, ground_czs, space_czs
 from bgs.summaries.metrics import (
@@ -66,6 +77,8 @@ __all__ = [
     "Metric",
     "SpaceCZ",
     "SystemData",
+    "SystemThargoidWar",
+    "ThargoidWar",
     "TickActivity",
     "UnknownMetricError",
     "UnvisitedSystem",
@@ -80,4 +93,6 @@ __all__ = [
     "ranked",
     "space_czs",
     "systems_worked",
+    "thargoid_war",
+    "war_totals",
 ]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bgs.periods import Period, ticks_query
 from bgs.summaries.common import add_fields, column_total, period_filter
+from bgs.summaries.counters import RESCUE, RESCUE_SENT
 from bgs.summaries.czs import CZCount
 from db.models import (
     Activity,
@@ -54,6 +55,7 @@ class ActivityCounts:
     cz_ground_low: int = 0
     cz_ground_medium: int = 0
     cz_ground_high: int = 0
+    search_rescue: int = 0  # items handed in (`sandr`, summed)
 
     @property
     def influence(self) -> int:
@@ -101,13 +103,20 @@ ACTIVITY_COLUMNS: dict[str, InstrumentedAttribute[int]] = {
 }
 
 
+# Every counter of `ActivityCounts`: the columns, and the sum of the JSON `sandr` object.
+ACTIVITY_SUMS: dict[str, ColumnElement[int] | InstrumentedAttribute[int]] = {
+    **ACTIVITY_COLUMNS,
+    "search_rescue": RESCUE,
+}
+
+
 def _counts(row: Any) -> ActivityCounts:
     mapping = row._mapping
-    return ActivityCounts(**{name: mapping[name] for name in ACTIVITY_COLUMNS})
+    return ActivityCounts(**{name: mapping[name] for name in ACTIVITY_SUMS})
 
 
-def _activity_sums(columns: dict[str, Any]) -> list[ColumnElement[int]]:
-    return [column_total(column).label(name) for name, column in columns.items()]
+def _activity_sums() -> list[ColumnElement[int]]:
+    return [column_total(column).label(name) for name, column in ACTIVITY_SUMS.items()]
 
 
 def _activity_select(
@@ -122,7 +131,7 @@ def _activity_select(
     Idle rows (every faction of every visited system is reported, mostly with zeros) add
     nothing to any sum; leaving them out before grouping halves the cost of the sort.
     """
-    where = [or_(*(column != 0 for column in ACTIVITY_COLUMNS.values()))]
+    where = [or_(*(column != 0 for column in ACTIVITY_COLUMNS.values()), RESCUE_SENT)]
     if period is not None:
         where += period_filter(period, Activity.ticktime, Activity.tickid)
     if system is not None:
@@ -168,7 +177,7 @@ async def activity_summary(
             func.max(case((ActivityFaction.influence.is_not(None), Activity.id))).label(
                 "influence_from"
             ),
-            *_activity_sums(ACTIVITY_COLUMNS),
+            *_activity_sums(),
             period=period,
             system=system,
             faction=faction,
@@ -225,7 +234,7 @@ async def activity_by_cmdr(
             Activity.cmdr,
             ActivitySystem.name.label("system"),
             ActivityFaction.name.label("faction"),
-            *_activity_sums(ACTIVITY_COLUMNS),
+            *_activity_sums(),
             period=period,
         )
         .where(*([Activity.cmdr == cmdr] if cmdr is not None else []))
@@ -258,7 +267,7 @@ async def faction_activity_by_tick(
     sums = (
         _activity_select(
             Activity.tickid,
-            *_activity_sums(ACTIVITY_COLUMNS),
+            *_activity_sums(),
             faction=faction,
         )
         .where(Activity.tickid.in_(select(last.c.tickid)))
@@ -269,7 +278,7 @@ async def faction_activity_by_tick(
         select(
             last.c.tickid,
             last.c.ticktime,
-            *(func.coalesce(sums.c[name], 0).label(name) for name in ACTIVITY_COLUMNS),
+            *(func.coalesce(sums.c[name], 0).label(name) for name in ACTIVITY_SUMS),
         )
         .outerjoin(sums, sums.c.tickid == last.c.tickid)
         .order_by(last.c.ticktime)

@@ -28,6 +28,10 @@ class Activity(TenantMixin, Base):
     ticktime: Mapped[datetime | None]
     timestamp: Mapped[datetime]
     received_at: Mapped[datetime]
+    # the tally's totals of its JSON counters (`bgs.tallies`), set when it is stored
+    thargoid_kills: Mapped[int] = mapped_column(BigInteger, default=0)
+    tw_rescue: Mapped[int] = mapped_column(BigInteger, default=0)
+    search_rescue: Mapped[int] = mapped_column(BigInteger, default=0)
 
     systems: Mapped[list[ActivitySystem]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, back_populates="activity"

@@ -6,8 +6,10 @@ The data set (`squadron_data`): in the current tick (zoy-7aa3…, from 2026-11-2
 100 t at 5,000 (bought at 4,000), won +3 INF for our faction and cashed 250,000 in bounties;
 Bob lost −2 INF for our faction, cashed 1,500,000 in combat bonds and failed a mission; Cy
 murdered ships of the protected Alpha Pirates in Alpha and Gamma (10,000 bounty each). In the
-last tick Ann cashed 1,000,000 in bounties. Tallies: the captured one of Test Cmdr (Alpha) and
-one of Ann (Beta Union in Beta: +2 INF, 100,000 in bounties, influence 62 %).
+last tick Ann cashed 1,000,000 in bounties. Tallies: the captured one of Test Cmdr (Alpha; and
+Beta, where he killed a Thargoid scout, handed in a damaged escape pod, counted both for the
+Thargoid war and for Beta Union, and reactivated a settlement; 4 wreckage components for Alpha
+Traders) and one of Ann (Beta Union in Beta: +2 INF, 100,000 in bounties, influence 62 %).
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ DELTA = "Test System Delta"
 CURRENT = f"**Period:** Current tick · Tick {TICK} from 2026-11-26 11:00 UTC (ongoing)"
 WIDER = "Try a wider period: **This week** (`cw`) or **All time** (`all`)."
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+UNKNOWN_PERIOD = (
+    "unknown period '{}': use one of ct, lt, cd, ld, cw, lw, cm, lm, 2m, y, all, or one of this "
+    "server's ticks (offered as you type)"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,7 +225,12 @@ ALPHA_LINES = [
     " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1",
     f"• {PIRATES} (War, 30.0%): murders 1",
     f"• {TRADERS} (Boom, 25.0%): INF +3 · trade profit 48K · bought 112.5K · black market 22K"
-    " · exploration 470K · exobiology 1M · murders 1",
+    " · exploration 470K · exobiology 1M · murders 1 · S&R 4",
+]
+BETA_LINES = [
+    f"__{BETA}__",
+    "• Thargoid kills 1 (1 scout) · TW rescue 1 · settlements reactivated 1",
+    f"• {BETA_UNION} (62.0%): INF +2 · bounties 100K · S&R 1",
 ]
 
 
@@ -237,8 +248,7 @@ async def test_activity_summary(squadron: Squadron, plugin_for: PluginClient) ->
         "",
         f"__{ALPHA}__ ⚠️ harmed {PIRATES} (1 murder)",
         *ALPHA_LINES,
-        f"__{BETA}__",
-        f"• {BETA_UNION} (62.0%): INF +2 · bounties 100K",
+        *BETA_LINES,
         f"__{GAMMA}__ ⚠️ harmed {PIRATES} (1 murder)",
     ]
     assert footer(record) == (
@@ -254,10 +264,7 @@ async def test_activity_summary_filters(squadron: Squadron, plugin_for: PluginCl
     in_beta = await squadron.member("activity summary", {"system": BETA})
     assert in_beta.reply is not None
     assert in_beta.reply.embeds[0]["title"] == f"📊 Squadron activity in {BETA}"
-    assert description(in_beta)[2:] == [
-        f"__{BETA}__",
-        f"• {BETA_UNION} (62.0%): INF +2 · bounties 100K",
-    ]
+    assert description(in_beta)[2:] == BETA_LINES
 
     for_adf = await run(squadron, "activity summary", {"faction": ADF})
     assert for_adf[2:] == [f"__{ALPHA}__", ALPHA_LINES[0]]  # the harm was to another faction
@@ -371,7 +378,8 @@ async def test_activity_of_every_cmdr(squadron: Squadron, plugin_for: PluginClie
         "",
         f"1. {CMDR} — INF +4 · bounties 250K · bonds 500K · trade profit 48K · bought 112.5K"
         " · black market 22K · exploration 470K · exobiology 1M · space CZ 1 (L0 M0 H1)"
-        " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1 · murders 2",
+        " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1 · murders 2 · S&R 5"
+        " · Thargoid kills 1 (1 scout) · TW rescue 1 · settlements reactivated 1",
         "2. Ann — INF +2 · bounties 100K",
     ]
     assert footer(record) == "2 cmdr(s) · one cmdr's details: /activity cmdr cmdr:<name>"
@@ -386,7 +394,7 @@ async def test_activity_of_one_cmdr(squadron: Squadron, plugin_for: PluginClient
     assert description(ann) == [
         CURRENT,
         "",
-        "**Journal events**",
+        "**Totals**",
         "sold 500K · 100 t · profit 100K (25.0%) · missions 1 · INF +3 · bounties 250K",
         "",
         "**By system** (BGS-Tally)",
@@ -396,7 +404,7 @@ async def test_activity_of_one_cmdr(squadron: Squadron, plugin_for: PluginClient
 
     cy = await run(squadron, "activity cmdr", {"cmdr": "Cy"})
     assert cy[2:] == [
-        "**Journal events**",
+        "**Totals**",
         "fines 20K",
         "",
         "**By system** (BGS-Tally)",
@@ -405,7 +413,7 @@ async def test_activity_of_one_cmdr(squadron: Squadron, plugin_for: PluginClient
     ]
 
     ann_last = await run(squadron, "activity cmdr", {"cmdr": "Ann", "period": "lt"})
-    assert ann_last[2:] == ["**Journal events**", "bounties 1M"]
+    assert ann_last[2:] == ["**Totals**", "bounties 1M"]
 
     nobody = await run(squadron, "activity cmdr", {"cmdr": "Zed"})
     assert nobody[2:] == [f"Nothing from CMDR Zed in this period. {WIDER}"]
@@ -478,8 +486,10 @@ async def test_leaderboard(squadron: Squadron, plugin_for: PluginClient) -> None
         "missions 1 · failed missions 1 · INF -2 · bonds 1.5M",
         "**3. Cy** — 0 Cr",
         "fines 20K",
+        f"**4. {CMDR}** — 0 Cr",
+        "Thargoid kills 1 · S&R 5 · TW rescue 1",
     ]
-    assert footer(record) == "3 cmdr(s)"
+    assert footer(record) == "4 cmdr(s)"
     [chart] = record.files
     assert chart.filename == "leaderboard.png"
     assert png_size(chart) == (800, 450)
@@ -496,7 +506,8 @@ async def test_leaderboard_by_another_metric_and_period(
         "**Ranked by:** Influence for our faction",
         "**1. Ann** — +3 INF",
         "**2. Cy** — +0 INF",
-        "**3. Bob** — -2 INF",  # signed: Bob's mission lowered our influence
+        f"**3. {CMDR}** — +0 INF",
+        "**4. Bob** — -2 INF",  # signed: Bob's mission lowered our influence
     ]
 
     record = await squadron.member("leaderboard", {"metric": "bounty_vouchers", "period": "all"})
@@ -559,13 +570,10 @@ async def test_leaderboard_refuses_bad_options(
         unknown_metric,
         "unknown metric 'fame': use one of trade_volume, tonnage, trade_profit, "
         "missions_completed, missions_failed, influence, bounty_vouchers, combat_bonds, "
-        "exploration_sales, bounty_fines",
+        "exploration_sales, bounty_fines, thargoid_kills, search_rescue, tw_rescue",
     )
-    unknown_period = await invoke_unchecked(squadron, "leaderboard", {"period": "fortnight"})
-    expect_refused(
-        unknown_period,
-        "unknown period 'fortnight': use one of ct, lt, cd, ld, cw, lw, cm, lm, 2m, y, all",
-    )
+    unknown_period = await squadron.member("leaderboard", {"period": "fortnight"})
+    expect_refused(unknown_period, UNKNOWN_PERIOD.format("fortnight"))
     await update_guild(squadron, faction=None)
     no_faction = await squadron.member("leaderboard", {"metric": "influence"})
     expect_refused(
@@ -612,6 +620,15 @@ async def test_top5(squadron: Squadron, plugin_for: PluginClient) -> None:
         "",
         "**🚨 Bounties and fines**",
         "1. Cy — 20,000 Cr",
+        "",
+        "**👾 Thargoid kills**",
+        f"1. {CMDR} — 1",
+        "",
+        "**🛟 Search and rescue**",
+        f"1. {CMDR} — 5",
+        "",
+        "**🛟 Thargoid war rescue**",
+        f"1. {CMDR} — 1",
     ]
 
     last = await run(squadron, "top5", {"period": "lt"})
@@ -625,6 +642,110 @@ async def test_top5_without_any_data(squadron: Squadron) -> None:
         "",
         f"No cmdr did anything in this period. {WIDER}",
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# /leaderboard system, the tallies' metrics, periods that name a tick
+# --------------------------------------------------------------------------------------------
+
+
+async def test_leaderboard_of_one_system_by_the_tallies_metrics(
+    squadron: Squadron, plugin_for: PluginClient
+) -> None:
+    await squadron_data(squadron, plugin_for)
+
+    record = await squadron.member("leaderboard", {"system": BETA, "metric": "thargoid_kills"})
+
+    assert record.reply is not None
+    assert record.reply.embeds[0]["title"] == f"🏆 Leaderboard in {BETA}"
+    assert description(record) == [
+        CURRENT,
+        "**Ranked by:** Thargoid kills",
+        "",
+        f"**1. {CMDR}** — 1",
+        "Thargoid kills 1 · S&R 1 · TW rescue 1",  # Beta Union's pod, not Alpha Traders' wreckage
+    ]
+    assert footer(record) == "1 cmdr(s)"
+    assert png_size(record.files[0]) == (800, 450)
+
+    in_alpha = await run(squadron, "leaderboard", {"system": ALPHA, "metric": "search_rescue"})
+    assert in_alpha[:5] == [
+        CURRENT,
+        "**Ranked by:** Search and rescue items",
+        "",
+        f"**1. {CMDR}** — 4",
+        "S&R 4",
+    ]
+    rescue = await run(squadron, "leaderboard", {"metric": "tw_rescue", "period": "all"})
+    assert rescue[:4] == [
+        "**Period:** All time: no bounds",
+        "**Ranked by:** Thargoid war rescue items",
+        "",
+        f"**1. {CMDR}** — 1",
+    ]
+    nowhere = await run(squadron, "leaderboard", {"system": DELTA})
+    assert nowhere[3] == f"No cmdr did anything in {DELTA} in this period. {WIDER}"
+
+
+async def test_a_period_can_name_a_tick(squadron: Squadron, plugin_for: PluginClient) -> None:
+    await squadron_data(squadron, plugin_for)
+
+    last = await run(squadron, "leaderboard", {"period": LAST, "metric": "bounty_vouchers"})
+    assert last[:4] == [
+        f"**Period:** Tick of 2026-11-25 11:00 UTC ({LAST}) to 2026-11-26 11:00 UTC",
+        "**Ranked by:** Bounty vouchers",
+        "",
+        "**1. Ann** — 1,000,000 Cr",
+    ]
+    current = await run(squadron, "activity summary", {"period": TICK})
+    assert current[0] == f"**Period:** Tick of 2026-11-26 11:00 UTC ({TICK}) (ongoing)"
+    assert current[2:] == (await run(squadron, "activity summary"))[2:]
+    empty = await run(squadron, "cz space", {"period": LAST})
+    assert empty[-1] == "No space CZs in this period. Try a wider period: **All time** (`all`)."
+
+    unknown = await squadron.member("top5", {"period": "zoy-not-ours"})
+    expect_refused(unknown, UNKNOWN_PERIOD.format("zoy-not-ours"))
+
+
+async def test_the_period_option_offers_the_guilds_last_ticks(
+    squadron: Squadron, plugin_for: PluginClient
+) -> None:
+    days = range(25)
+    await send(
+        plugin_for,
+        *(
+            in_tick(
+                docked(TICK_TIME - timedelta(days=n, hours=-1), "Alpha Port"),
+                f"zoy-{n:02d}",
+                TICK_TIME - timedelta(days=n),
+            )
+            for n in days
+        ),
+    )
+
+    async def offered(path: str, typed: str) -> list[dict[str, Any]]:
+        return await squadron.fake.autocomplete(
+            path, {"period": typed}, focused="period", guild_id=squadron.guild.id
+        )
+
+    codes = ["ct", "lt", "cd", "ld", "cw", "lw", "cm", "lm", "2m", "y", "all"]
+    for path in (
+        "activity summary",
+        "activity cmdr",
+        "activity systems",
+        "leaderboard",
+        "top5",
+        "cz space",
+        "cz ground",
+    ):
+        first = await offered(path, "")
+        assert [c["value"] for c in first] == [*codes, *(f"zoy-{n:02d}" for n in range(14))]
+    ticks = await offered("leaderboard", "tick of")
+    assert [c["value"] for c in ticks] == [f"zoy-{n:02d}" for n in range(20)]  # the last 20
+    assert ticks[0]["name"] == "Tick of 2026-11-26 11:00 UTC · zoy-00"
+    assert [c["value"] for c in await offered("top5", "2026-11-10")] == ["zoy-16"]
+    assert await offered("top5", "2026-11-02") == []  # zoy-24: older than the last 20
+    assert [c["value"] for c in await offered("top5", "LAST")] == ["lt", "lw", "lm"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -717,10 +838,8 @@ async def test_cz_ground(squadron: Squadron, plugin_for: PluginClient) -> None:
 
 
 async def test_cz_refuses_an_unknown_period(squadron: Squadron) -> None:
-    record = await invoke_unchecked(squadron, "cz space", {"period": "zz"})
-    expect_refused(
-        record, "unknown period 'zz': use one of ct, lt, cd, ld, cw, lw, cm, lm, 2m, y, all"
-    )
+    record = await squadron.member("cz space", {"period": "zz"})
+    expect_refused(record, UNKNOWN_PERIOD.format("zz"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,9 +18,12 @@ from tests.helpers.plugin_events import market_sell
 from tests.helpers.squadron import (
     DENIED,
     FACTION,
+    UNSET_CHANNELS,
     Squadron,
     eventually,
     every_page,
+    set_channel,
+    status_marks,
     tenants_for,
 )
 from warden.discord_bot import build_bot
@@ -178,7 +181,15 @@ async def test_apikey_lifecycle_with_the_listener(
     text = created.text()
     key = text.split("```\n")[1].split("\n")[0]
     assert key.isalnum() and len(key) == 43
-    assert squadron.bot.services.listener.url in text and "I Approve" in text
+    # the listener binds 127.0.0.1 and LISTENER_PUBLIC_URL is unset: no URL to paste
+    assert "server URL" not in text and "I Approve" not in text
+    url = squadron.bot.services.listener.url
+    assert (
+        f"⚠️ Members cannot reach `{url}`: the listener accepts connections from the bot's own "
+        "computer only, so that URL works just for BGS-Tally running there. The bot's operator "
+        "must set `LISTENER_HOST=0.0.0.0` and `LISTENER_PUBLIC_URL`"
+    ) in text
+    assert "once that is done, `/status` shows the URL to paste" in text
 
     plugin_for.key = key
     posted = await plugin_for.post_events([])
@@ -200,6 +211,28 @@ async def test_apikey_lifecycle_with_the_listener(
     assert (await plugin_for.post_events([])).status == 401
 
 
+async def test_apikey_create_hands_out_the_public_url(
+    fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(
+        sqlite_url,
+        tmp_path,
+        discord_token="fake-bot-token",
+        listener_public_url="https://bgs.example.org/warden",
+    )
+    bot = build_bot(settings, tenants_for(guild), guild_ready_timeout=0.05)
+    async with fake.run_bot(bot):
+        squadron = Squadron(fake, guild, bot)
+        created = await squadron.officer("apikey create")
+        connected = await squadron.member("connect")
+        status = await squadron.member("status")
+    for reply in (created.text(), connected.text()):
+        assert "1. In EDMC: **File → Settings → BGS-Tally → API**: server URL " in reply
+        assert "`https://bgs.example.org/warden/`, API key: the key above" in reply
+        assert "2. Click **Establish Connection**" in reply and "⚠️" not in reply
+    assert "✅ **Listener URL:** `https://bgs.example.org/warden/`" in status.text()
+
+
 async def test_apikey_is_for_officers(squadron: Squadron) -> None:
     record = await squadron.member("apikey create")
     assert record.text() == DENIED.format(squadron.officer_role)
@@ -216,23 +249,73 @@ async def test_revoking_an_unknown_key(squadron: Squadron) -> None:
 
 
 async def test_status(squadron: Squadron, plugin_for: PluginClient) -> None:
+    tick = squadron.channel("bgs-tick")
+    url = squadron.bot.services.listener.url
     before = await squadron.member("status")
+    assert before.ephemeral
     assert "sqlite: ok" in before.text()
-    assert "nothing yet" in before.text()
-    assert "none seen yet" in before.text()
+    assert f"Members cannot reach `{url}`" in before.text()  # the Listener field
+    assert status_marks(before) == {
+        "Faction": "✅",
+        "Tick channel": "✅",
+        "Summary channel": "❌",
+        "Conflict channel": "❌",
+        "Alerts channel": "❌",
+        "Recruits channel": "❔",
+        "Officer roles": "✅",
+        "Listener URL": "❌",
+        "API keys": "✅",  # the key of `plugin_for`
+        "BGS-Tally data (24 h)": "❌",
+        "Galaxy tick": "❌",
+    }
+    text = before.text()
+    assert f"✅ **Faction:** {FACTION}" in text
+    assert f"✅ **Tick channel:** <#{tick}>" in text
+    assert (
+        "❌ **Summary channel:** not set, so the post-tick, daily and CZ summaries are skipped: "
+        "`/config channel kind:summary`"
+    ) in text
+    assert f"✅ **Officer roles:** <@&{squadron.officer_role}>" in text
+    assert (
+        f"❌ **Listener URL:** members cannot reach `{url}`: the bot's operator must set "
+        "`LISTENER_HOST=0.0.0.0` and `LISTENER_PUBLIC_URL`"
+    ) in text
+    assert "✅ **API keys:** 1 active" in text
+    assert "❌ **BGS-Tally data (24 h):** nothing received yet" in text
+    assert "❌ **Galaxy tick:** none seen yet: `/tick refresh` polls the sources" in text
+    assert "every configured channel is postable" not in text
 
     reply = await plugin_for.post_events(
-        [{"event": "Docked", "timestamp": "2026-11-26T13:10:11Z", "cmdr": "Test Cmdr"}]
+        [{"event": "Docked", "timestamp": "2026-11-26T13:10:11Z", "cmdr": "Test_Cmdr*"}]
     )
     assert reply.status == 200
-    tick = squadron.channel("bgs-tick")
     await squadron.fake.set_channel_overwrites(
         tick, [squadron.fake.bot_overwrite(deny=SEND_MESSAGES)]
     )
     after = await squadron.member("status")
-    assert "from CMDR Test Cmdr (1 cmdr(s) so far)" in after.text()
-    assert f"tick (<#{tick}>): missing Send Messages" in after.text()
-    assert squadron.bot.services.listener.url in after.text()
+    assert "from CMDR Test\\_Cmdr\\* (1 cmdr(s) so far)" in after.text()  # as written
+    assert status_marks(after)["BGS-Tally data (24 h)"] == "✅"
+    assert (
+        f"❌ **Tick channel:** I cannot post in <#{tick}> (missing Send Messages, Embed Links, "
+        "Attach Files): grant that in the channel's permissions, or choose another with "
+        "`/config channel kind:tick`"
+    ) in after.text()
+
+
+async def test_status_with_no_channel_and_with_a_channel_that_is_gone(
+    squadron: Squadron,
+) -> None:
+    await set_channel(squadron, ChannelKind.TICK, None)
+    none_set = await squadron.member("status")
+    channel_lines = [line for line in none_set.text().split("\n") if " channel:** " in line]
+    assert channel_lines == UNSET_CHANNELS
+    gone = squadron.fake.snowflake()  # a channel deleted while no event reached this process
+    await set_channel(squadron, ChannelKind.ALERTS, gone)
+    status = await squadron.member("status")
+    assert (
+        f"❌ **Alerts channel:** <#{gone}> no longer exists: choose another with "
+        "`/config channel kind:alerts`"
+    ) in status.text()
 
 
 async def test_deleted_channel_and_role_are_dropped_and_reported(squadron: Squadron) -> None:
@@ -248,6 +331,8 @@ async def test_deleted_channel_and_role_are_dropped_and_reported(squadron: Squad
     status = await squadron.member("status")
     assert "Channel #bgs-tick was deleted; it was the tick channel." in status.text()
     assert "Officer role @Officer was deleted" in status.text()
+    assert status_marks(status)["Tick channel"] == "❌"
+    assert status_marks(status)["Officer roles"] == "❌"
 
 
 @pytest.mark.parametrize("as_officer", [False, True])

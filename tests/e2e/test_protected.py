@@ -367,7 +367,10 @@ async def test_an_override_channel_works_without_an_alerts_channel(
     await send_batch(plugin_for, squadron, crime(soon(), TRADERS), crime(soon(), PIRATES))
     assert len(posts(squadron, "bgs-summary")) == 1
     assert posts(squadron) == []
-    assert f"no channel for the alert on {PIRATES}" in caplog.text
+    assert (
+        "Protected-faction alerts are skipped: no alerts channel is set. Set one with "
+        "`/protected edit` (the faction's channel) or `/config channel kind:alerts`."
+    ) in caplog.text
     assert await harm_count(squadron) == 2  # the harm is recorded all the same
 
 

@@ -273,6 +273,7 @@ class FakeGuild:
     roles: dict[int, FakeRole] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
     joined_at: str = field(default_factory=_now)
+    system_channel_id: int | None = None
 
     @property
     def everyone(self) -> FakeRole:
@@ -346,7 +347,7 @@ class FakeGuild:
             "guild_scheduled_events": [],
             "soundboard_sounds": [],
             "preferred_locale": "en-US",
-            "system_channel_id": None,
+            "system_channel_id": str(self.system_channel_id) if self.system_channel_id else None,
             "verification_level": 0,
             "default_message_notifications": 0,
             "explicit_content_filter": 0,
@@ -729,11 +730,13 @@ class FakeDiscord:
         bot_roles: Iterable[int | str] = (),
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
         owner_id: int | None = None,
+        system_channel: str | None = None,
     ) -> FakeGuild:
         """Add a guild the bot is in (sent at IDENTIFY; see :meth:`bot_joins_guild`).
 
         Strings are names of text channels / permission-less roles to create; ``bot_roles`` are
-        role ids or names given to the bot's member. @everyone has the guild's id."""
+        role ids or names given to the bot's member; ``system_channel`` names the channel where
+        Discord posts system messages. @everyone has the guild's id."""
         guild = FakeGuild(guild_id, name, owner_id or self.snowflake())
         guild.roles[guild_id] = FakeRole(guild_id, "@everyone", everyone_permissions, position=0)
         for role_spec in roles:
@@ -755,6 +758,8 @@ class FakeDiscord:
             guild.members[member.id] = member
         bot_role_ids = [r if isinstance(r, int) else guild.role(r).id for r in bot_roles]
         guild.members[self.bot_user.id] = FakeMember(self.bot_user, bot_role_ids)
+        if system_channel is not None:
+            guild.system_channel_id = guild.channel(system_channel).id
         self.guilds[guild_id] = guild
         return guild
 

@@ -53,9 +53,11 @@ class Postgres:
     def url(self, database: str) -> str:
         return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
 
-    async def create(self) -> str:
+    async def create(self, *, empty: bool = False) -> str:
+        """A new database: migrated (from the template), or `empty` (no schema at all)."""
         name = f"warden_t_{uuid.uuid4().hex[:12]}"
-        await postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        template = "" if empty else f' TEMPLATE "{self.template}"'
+        await postgres_admin(f'CREATE DATABASE "{name}"{template}')
         return name
 
     async def drop(self, name: str) -> None:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import select
 
@@ -31,10 +31,24 @@ from tests.fakes.tick_source import FALLBACK_PATH, PRIMARY_PATH, FakeTickSource
 from tests.helpers.plugin import settings_for
 from warden.discord_bot import WardenBot, build_bot
 
+T = TypeVar("T")
+
 DENIED = "This command is for officers: you need Manage Server or one of these roles: <@&{}>."
 
 GUILD = 1_100_000_000_000 << 22
 FACTION = "Alpha Defence Force"
+# The setup checklist's lines of the channel kinds without a channel.
+UNSET_CHANNELS = [
+    "❌ **Tick channel:** not set, so new-tick posts are skipped: `/config channel kind:tick`",
+    "❌ **Summary channel:** not set, so the post-tick, daily and CZ summaries are skipped: "
+    "`/config channel kind:summary`",
+    "❌ **Conflict channel:** not set, so our faction's conflict changes and digest are "
+    "skipped: `/config channel kind:conflict`",
+    "❌ **Alerts channel:** not set, so alerts on protected factions without a channel of "
+    "their own are skipped: `/config channel kind:alerts`",
+    "❔ **Recruits channel:** not set (optional), so the weekly recruits list is not posted: "
+    "`/config channel kind:recruits`",
+]
 
 
 @dataclass
@@ -109,6 +123,33 @@ async def every_page(squadron: Squadron, record: InteractionRecord) -> str:
         message = await turned.wait_reply()
         texts.append(message.text())
     return "\n".join(texts)
+
+
+async def after_listeners(bot: WardenBot, event: str, action: Awaitable[T]) -> T:
+    """Do `action` (which makes the bot dispatch `event`), then wait until the bot's listeners
+    of the event (discord.py runs each in a task of its own) and the background work they
+    started have finished."""
+    dispatched = asyncio.ensure_future(bot.wait_for(event, timeout=5))
+    result = await action
+    await dispatched  # the listeners' tasks exist from here on
+
+    async def finished() -> bool:
+        name = f"discord.py: on_{event}"
+        return not any(task.get_name() == name for task in asyncio.all_tasks())
+
+    await eventually(finished)
+    await bot.services.wait_background()
+    return result
+
+
+def status_marks(record: InteractionRecord) -> dict[str, str]:
+    """The setup checklist of a /status reply: each line's mark (✅ ❌ ❔) by its label."""
+    assert record.reply is not None
+    marks = {}
+    for line in str(record.reply.embeds[0]["description"]).split("\n")[1:]:
+        mark, label = line.split(" **", 1)
+        marks[label.split(":**", 1)[0]] = mark
+    return marks
 
 
 def tenants_for(guild: FakeGuild, **overrides: Any) -> TenantsFile:
@@ -213,6 +254,12 @@ async def ledger_rows(squadron: Squadron, kind: str) -> list[tuple[str, int | No
             .order_by(PostLedger.key)
         )
         return [(key, channel, message is not None) for key, channel, message in rows]
+
+
+async def notices(squadron: Squadron) -> list[str]:
+    """The guild's notices (what /status shows), oldest first."""
+    async with squadron.bot.services.db.tenant(squadron.guild.id) as session:
+        return [notice.text for notice in reversed(await tenants.recent_notices(session, 50))]
 
 
 async def set_channel(squadron: Squadron, kind: ChannelKind, channel_id: int | None) -> None:

@@ -94,15 +94,20 @@ async def test_activity_ticks_count_and_other_guilds_do_not(db: Database) -> Non
     assert await resolve(db, "lt") == ("zoy-1", T1, T2)
 
 
-async def test_forced_and_timeless_ticks_are_skipped(db: Database) -> None:
-    await store(
-        db,
-        GUILD,
+FORCED = "frc-0123456789abcdef0123"
+
+
+def two_ticks_and_a_forced_one() -> list[dict[str, Any]]:
+    return [
         jump(T1 + timedelta(minutes=5), "zoy-1", T1),
         jump(T2 + timedelta(minutes=5), "zoy-2", T2),
-        jump(T2 + timedelta(hours=2), "frc-0123456789abcdef0123", T2 + timedelta(hours=1)),
-        jump(T2 + timedelta(hours=3), "unknown_tickid", None, cmdr="New"),
-    )
+        jump(T2 + timedelta(hours=2), FORCED, T2 + timedelta(hours=1)),
+    ]
+
+
+async def test_forced_and_timeless_ticks_are_skipped(db: Database) -> None:
+    timeless = jump(T2 + timedelta(hours=3), "unknown_tickid", None, cmdr="New")
+    await store(db, GUILD, *two_ticks_and_a_forced_one(), timeless)
     async with db.tenant(GUILD) as session:
         ticks = await latest_ticks(session, 10)
     assert [(t.tickid, t.ticktime) for t in ticks] == [("zoy-2", T2), ("zoy-1", T1)]
@@ -116,3 +121,17 @@ async def test_calendar_codes_need_no_data(db: Database) -> None:
         with pytest.raises(UnknownPeriodError):
             await resolve_period(session, "today", NOW)
         assert (await resolve_period(session, None, NOW)).code == "ct"
+
+
+async def test_a_period_naming_one_of_the_guilds_ticks(db: Database) -> None:
+    await store(db, GUILD, *two_ticks_and_a_forced_one())
+    await store(db, OTHER, jump(NOW, "zoy-3", NOW - timedelta(hours=1)))
+    assert await resolve(db, "zoy-1") == ("zoy-1", T1, T2)
+    assert await resolve(db, "zoy-2") == ("zoy-2", T2, None)
+    async with db.tenant(GUILD) as session:
+        named = await resolve_period(session, "zoy-1", NOW)
+        assert named.by_tick and named.label == "Tick of 2026-11-25 11:00 UTC"
+        # another guild's tick, a forced one, one never seen: not this guild's ticks
+        for unknown in ("zoy-3", FORCED, "zoy-9"):
+            with pytest.raises(UnknownPeriodError):
+                await resolve_period(session, unknown, NOW)

@@ -3,10 +3,17 @@
 Guild A's data: three ticks (zoy-0 known from one jump only), cmdrs Ann, Bob, Cara and Dan in
 systems Alpha, Beta, Gamma, Delta; the guild's faction is Alpha Defence Force (ADF). Guild B
 has the same cmdr, system and faction names with other values: none of them may show up.
+
+The tallies' JSON counters: in the last tick Ann killed 2 scouts in Alpha; in the current one
+(her last tally of three, the earlier ones replaced) a cyclops and 3 scouts in Beta, where she
+also handed in 3 Thargoid-war rescue items, reactivated a settlement and handed in 3 rescue
+items to Beta Union; Bob handed in 4 wreckage components to ADF in Alpha and killed a scout in
+Beta.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +25,8 @@ from bgs import summaries
 from bgs.events import parse_envelope
 from bgs.ingest import replace_activity
 from bgs.periods import Period, Tick, period_for
-from bgs.summaries import ActivityCounts, CmdrMetrics, CZCount
+from bgs.summaries import ActivityCounts, CmdrMetrics, CZCount, ThargoidWar
+from bgs.tallies import TW_KILL_TYPES
 from db import models
 from db.database import Database
 from tests.helpers.plugin_events import store_envelopes
@@ -247,21 +255,43 @@ GUILD_B_EVENTS = [
 
 
 def faction(
-    name: str, state: str | None, influence: float | None, **counters: int
+    name: str, state: str | None, influence: float | None, **counters: Any
 ) -> models.ActivityFaction:
     return models.ActivityFaction(name=name, state=state, influence=influence, **counters)
 
 
+def kills(**by_type: int) -> dict[str, int]:
+    """`twkills` as the plugin sends it once there is any kill: all nine keys."""
+    return {kind: by_type.get(kind, 0) for kind in TW_KILL_TYPES}
+
+
+def rescue(**items: int) -> dict[str, int]:
+    """A faction's `sandr` as the plugin sends it: all eight keys."""
+    names = ("damagedpods", "occupiedpods", "thargoidpods", "blackboxes", "wreckagecomponents")
+    names += ("personaleffects", "politicalprisoners", "hostages")
+    return {name: items.get(name, 0) for name in names}
+
+
 def snapshot(
-    cmdr: str, tick: Tick, when: datetime, **systems: list[models.ActivityFaction]
+    cmdr: str,
+    tick: Tick,
+    when: datetime,
+    war: dict[str, dict[str, Any]] | None = None,
+    **systems: list[models.ActivityFaction],
 ) -> models.Activity:
+    """A tally; `war` holds the Thargoid-war fields of some of its systems."""
     return models.Activity(
         cmdr=cmdr,
         tickid=tick.tickid,
         ticktime=tick.ticktime,
         timestamp=when,
         systems=[
-            models.ActivitySystem(name=name, address=ADDRESS[name], twkills={}, factions=factions)
+            models.ActivitySystem(
+                name=name,
+                address=ADDRESS[name],
+                factions=factions,
+                **({"twkills": {}} | (war or {}).get(name, {})),
+            )
             for name, factions in systems.items()
         ],
     )
@@ -269,25 +299,62 @@ def snapshot(
 
 def guild_a_snapshots() -> list[models.Activity]:
     """In the order they arrive; Ann's current tick arrives three times (each replaces)."""
+    beta_war = {
+        "twkills": kills(cyclops=1, scout=3),
+        "twsandr": {"damagedpods": 2, "occupiedpods": 0, "thargoidpods": 0, "blackboxes": 1},
+        "twreactivate": 1,
+    }
     return [
-        snapshot("Ann", TICK1, at(25, 20), Alpha=[faction(ADF, "Boom", 0.40, infprimary=5)]),
+        snapshot(
+            "Ann",
+            TICK1,
+            at(25, 20),
+            {"Alpha": {"twkills": kills(scout=2)}},
+            Alpha=[faction(ADF, "Boom", 0.40, infprimary=5)],
+        ),
         snapshot("Ann", TICK2, at(26, 12), Alpha=[faction(ADF, "War", 0.45, infprimary=1)]),
         snapshot(
-            "Ann", TICK2, at(26, 13), Alpha=[faction(ADF, "War", 0.45, infprimary=2, bvs=100)]
+            "Ann",
+            TICK2,
+            at(26, 13),
+            {"Alpha": {"twkills": kills(scout=10)}},  # replaced by the next tally
+            Alpha=[faction(ADF, "War", 0.45, infprimary=2, bvs=100, sandr=rescue(hostages=5))],
         ),
         snapshot(
             "Ann",
             TICK2,
             at(26, 14),
+            {"Beta": beta_war},
             Alpha=[
                 faction(ADF, "War", 0.45, infprimary=3, bvs=100_000, cz_space_high=1),
-                faction(PIRATES, "War", 0.30),  # idle
+                faction(PIRATES, "War", 0.30, sandr=None),  # idle
             ],
-            Beta=[faction(BETA_UNION, "None", 0.6, infsecondary=-2)],
+            Beta=[
+                faction(
+                    BETA_UNION,
+                    "None",
+                    0.6,
+                    infsecondary=-2,
+                    sandr=rescue(damagedpods=2, hostages=1),
+                )
+            ],
         ),
-        snapshot("Bob", TICK2, at(26, 15), Alpha=[faction(ADF, "War", 0.47, cbs=50_000)]),
+        snapshot(
+            "Bob",
+            TICK2,
+            at(26, 15),
+            {"Beta": {"twkills": kills(scout=1)}},
+            Alpha=[faction(ADF, "War", 0.47, cbs=50_000, sandr=rescue(wreckagecomponents=4))],
+            Beta=[],
+        ),
         # an old plugin without influence, stored last
-        snapshot("Cara", TICK2, at(26, 16), Alpha=[faction(ADF, "CivilWar", None, infprimary=1)]),
+        snapshot(
+            "Cara",
+            TICK2,
+            at(26, 16),
+            {"Alpha": {"twsandr": None}},
+            Alpha=[faction(ADF, "CivilWar", None, infprimary=1)],
+        ),
     ]
 
 
@@ -302,7 +369,11 @@ async def seed(db: Database) -> None:
         await replace_activity(
             session,
             snapshot(
-                "Ann", TICK2, at(26, 17), Alpha=[faction(ADF, "Expansion", 0.9, infprimary=100)]
+                "Ann",
+                TICK2,
+                at(26, 17),
+                {"Alpha": {"twkills": kills(medusa=50), "twreactivate": 7}},
+                Alpha=[faction(ADF, "Expansion", 0.9, infprimary=100, sandr=rescue(hostages=9))],
             ),
         )
     async with db.tenant_write(A) as session:
@@ -365,6 +436,9 @@ ANN_CT = metrics(
     exploration_sales=30_000,
     influence=3,
     bounty_fines=200,
+    thargoid_kills=4,
+    search_rescue=3,
+    tw_rescue=3,
 )
 BOB_CT = metrics(
     "Bob",
@@ -374,6 +448,8 @@ BOB_CT = metrics(
     exploration_sales=20_000,
     influence=-1,
     bounty_fines=1_000,
+    search_rescue=4,
+    thargoid_kills=1,
 )
 
 
@@ -395,7 +471,9 @@ async def test_leaderboard_current_tick(seeded: Database) -> None:
 
 async def test_leaderboard_other_periods(seeded: Database) -> None:
     cara_lt = metrics("Cara", missions_completed=2, influence=7)  # the late hand-in included
-    ann_lt = metrics("Ann", "Recruit", sell_volume=5_000, sell_tonnage=5, trade_profit=1_000)
+    ann_lt = metrics(
+        "Ann", "Recruit", sell_volume=5_000, sell_tonnage=5, trade_profit=1_000, thargoid_kills=2
+    )
     assert await leaderboard(seeded, "lt") == [ann_lt, cara_lt]
     # calendar days go by timestamp: the late hand-in belongs to today
     assert await leaderboard(seeded, "ld") == [
@@ -407,24 +485,29 @@ async def test_leaderboard_other_periods(seeded: Database) -> None:
         BOB_CT,
         metrics("Cara", missions_completed=1, influence=2),
     ]
-    ann_all = replace(ANN_CT, sell_volume=21_000, sell_tonnage=13, trade_profit=5_000)
+    ann_all = replace(
+        ANN_CT, sell_volume=21_000, sell_tonnage=13, trade_profit=5_000, thargoid_kills=6
+    )
     assert await leaderboard(seeded, "all") == [ann_all, BOB_CT, cara_lt]
     assert await leaderboard(seeded, "lm") == []
 
 
 async def test_leaderboard_filters(seeded: Database) -> None:
-    # Bob's Beta work drops out; his negative influence landed in Alpha, so it stays
+    # Bob's Beta work drops out; his negative influence landed in Alpha, so it stays; Ann's
+    # Thargoid-war and rescue work was in Beta
     assert await leaderboard(seeded, "ct", system="Alpha") == [
-        ANN_CT,
-        metrics("Bob", combat_bonds=50_000, influence=-1),
+        replace(ANN_CT, thargoid_kills=0, tw_rescue=0, search_rescue=0),
+        metrics("Bob", combat_bonds=50_000, influence=-1, search_rescue=4),  # no Beta kill
     ]
     assert await leaderboard(seeded, "ct", system="Beta") == [
+        metrics("Ann", "Recruit", thargoid_kills=4, search_rescue=3, tw_rescue=3),
         metrics(
             "Bob",
             missions_completed=1,
             missions_failed=1,
             exploration_sales=20_000,
             bounty_fines=1_000,
+            thargoid_kills=1,
         ),
     ]
     assert await leaderboard(seeded, "ct", cmdr="Bob") == [BOB_CT]
@@ -458,6 +541,9 @@ async def test_the_best_cmdrs_of_every_metric(seeded: Database) -> None:
         "combat_bonds": [("Bob", 50_000)],
         "exploration_sales": [("Ann", 30_000), ("Bob", 20_000)],
         "bounty_fines": [("Bob", 1_000), ("Ann", 200)],
+        "thargoid_kills": [("Ann", 4), ("Bob", 1)],
+        "search_rescue": [("Bob", 4), ("Ann", 3)],
+        "tw_rescue": [("Ann", 3)],
     }
     assert [row.cmdr for row in summaries.ranked([ANN_CT, BOB_CT], "bounty_fines")] == [
         "Bob",
@@ -539,7 +625,7 @@ async def test_three_puts_for_one_cmdr_and_tick_count_once(seeded: Database) -> 
     assert stored.scalar_one() == 1
     assert [(r.system, r.faction, r.counts) for r in rows] == [
         ("Alpha", ADF, counts(inf_primary=3, bounty_vouchers=100_000, cz_space_high=1)),
-        ("Beta", BETA_UNION, counts(inf_secondary=-2)),
+        ("Beta", BETA_UNION, counts(inf_secondary=-2, search_rescue=3)),
     ]
 
 
@@ -549,8 +635,14 @@ async def test_activity_summary(seeded: Database) -> None:
             found = await summaries.activity_summary(session, period(code), **filters)
         return [(r.system, r.faction, r.state, r.influence, r.counts) for r in found]
 
-    adf_ct = counts(inf_primary=4, bounty_vouchers=100_000, combat_bonds=50_000, cz_space_high=1)
-    beta = ("Beta", BETA_UNION, "None", 0.6, counts(inf_secondary=-2))
+    adf_ct = counts(
+        inf_primary=4,
+        bounty_vouchers=100_000,
+        combat_bonds=50_000,
+        cz_space_high=1,
+        search_rescue=4,
+    )
+    beta = ("Beta", BETA_UNION, "None", 0.6, counts(inf_secondary=-2, search_rescue=3))
     # state from Cara's snapshot, received last; influence from Bob's, the last that sent one;
     # the idle Alpha Pirates are left out
     assert await rows("ct") == [("Alpha", ADF, "CivilWar", 0.47, adf_ct), beta]
@@ -572,8 +664,8 @@ async def test_activity_by_cmdr(seeded: Database) -> None:
         everything = await summaries.activity_by_cmdr(session, period("all"), cmdr="Ann")
     assert [(r.cmdr, r.system, r.faction, r.counts) for r in current] == [
         ("Ann", "Alpha", ADF, counts(inf_primary=3, bounty_vouchers=100_000, cz_space_high=1)),
-        ("Ann", "Beta", BETA_UNION, counts(inf_secondary=-2)),
-        ("Bob", "Alpha", ADF, counts(combat_bonds=50_000)),
+        ("Ann", "Beta", BETA_UNION, counts(inf_secondary=-2, search_rescue=3)),
+        ("Bob", "Alpha", ADF, counts(combat_bonds=50_000, search_rescue=4)),
         ("Cara", "Alpha", ADF, counts(inf_primary=1)),
     ]
     assert everything[0].counts == counts(inf_primary=8, bounty_vouchers=100_000, cz_space_high=1)
@@ -590,10 +682,48 @@ async def test_faction_activity_by_tick(seeded: Database) -> None:
         (
             "zoy-2",
             TICK2.ticktime,
-            counts(inf_primary=4, bounty_vouchers=100_000, combat_bonds=50_000, cz_space_high=1),
+            counts(
+                inf_primary=4,
+                bounty_vouchers=100_000,
+                combat_bonds=50_000,
+                cz_space_high=1,
+                search_rescue=4,
+            ),
         ),
     ]
     assert [t.tickid for t in two] == ["zoy-1", "zoy-2"]
+
+
+def war(kills_by_type: dict[str, int], rescued: int = 0, reactivated: int = 0) -> ThargoidWar:
+    return ThargoidWar(tuple(kills(**kills_by_type).values()), rescued, reactivated)
+
+
+async def test_thargoid_war(seeded: Database) -> None:
+    async def rows(code: str, **filters: str) -> list[tuple[str, str, ThargoidWar]]:
+        async with seeded.tenant(A) as session:
+            found = await summaries.thargoid_war(session, period(code), **filters)
+        return [(r.cmdr, r.system, r.counts) for r in found]
+
+    ann_beta = war({"cyclops": 1, "scout": 3}, rescued=3, reactivated=1)
+    current = [("Ann", "Beta", ann_beta), ("Bob", "Beta", war({"scout": 1}))]
+    assert await rows("ct") == current
+    assert await rows("lt") == [("Ann", "Alpha", war({"scout": 2}))]
+    assert await rows("ld") == await rows("lt")  # by the tick's time, as every tally
+    assert await rows("all") == [("Ann", "Alpha", war({"scout": 2})), *current]
+    assert await rows("all", system="Alpha") == [("Ann", "Alpha", war({"scout": 2}))]
+    assert await rows("all", cmdr="Bob") == current[1:]
+    assert await rows("lm") == []
+
+    async with seeded.tenant(A) as session:
+        found = await summaries.thargoid_war(session, period("all"))
+    by_system = summaries.war_totals(found, lambda row: row.system)
+    assert by_system == {
+        "Alpha": war({"scout": 2}),
+        "Beta": war({"cyclops": 1, "scout": 4}, rescued=3, reactivated=1),
+    }
+    assert by_system["Beta"].kills_by_type() == [("scout", 4), ("cyclops", 1)]
+    ann = summaries.war_totals(found, lambda row: row.cmdr)["Ann"]
+    assert (ann.total_kills, ann.rescue, ann.reactivated) == (6, 3, 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -653,3 +783,56 @@ async def test_empty_tick_period_matches_nothing(seeded: Database) -> None:
         assert await summaries.activity_summary(session, empty) == []
         assert await summaries.activity_by_cmdr(session, empty) == []
         assert await summaries.systems_worked(session, empty, TICK2.ticktime) == []
+        assert await summaries.thargoid_war(session, empty) == []
+
+
+ITEMS = ("damagedpods", "occupiedpods", "thargoidpods", "blackboxes", "wreckagecomponents")
+
+
+async def test_stored_totals_agree_with_the_counters_they_come_from(db: Database) -> None:
+    """The leaderboard ranks by each tally's stored totals, and by the JSON counters of one
+    system when it is given one: over random tallies (keys missing, unknown or zero, objects
+    absent), the totals equal the sum of every system's counters, for every cmdr."""
+    rng = random.Random(16)
+    systems = list(ADDRESS)
+
+    def counters(keys: tuple[str, ...]) -> dict[str, int] | None:
+        if rng.random() < 0.3:
+            return None
+        chosen = rng.sample([*keys, "unknown"], rng.randint(0, len(keys)))
+        return {key: rng.randint(0, 5) for key in chosen}
+
+    for cmdr in ("Ann", "Bob", "Cara"):
+        for tick in TICKS:
+            tally = snapshot(
+                cmdr,
+                tick,
+                tick.ticktime,
+                {
+                    name: {"twkills": counters(TW_KILL_TYPES) or {}, "twsandr": counters(ITEMS)}
+                    for name in systems
+                },
+                **{
+                    name: [faction(f"F{n}", None, None, sandr=counters(ITEMS)) for n in range(3)]
+                    for name in systems
+                },
+            )
+            async with db.tenant_write(A) as session:
+                await replace_activity(session, tally)
+
+    def tallied(rows: list[CmdrMetrics]) -> dict[str, tuple[int, int, int]]:
+        return {r.cmdr: (r.thargoid_kills, r.tw_rescue, r.search_rescue) for r in rows}
+
+    everything = period("all")
+    async with db.tenant(A) as session:
+        totals = tallied(await summaries.leaderboard(session, everything, ADF))
+        by_system = [
+            tallied(await summaries.leaderboard(session, everything, ADF, system=name))
+            for name in systems
+        ]
+    summed = {
+        cmdr: tuple(sum(part.get(cmdr, (0, 0, 0))[i] for part in by_system) for i in range(3))
+        for cmdr in totals
+    }
+    assert totals == summed
+    assert all(sum(values) > 0 for values in totals.values())

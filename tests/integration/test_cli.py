@@ -66,3 +66,26 @@ def test_created_key_belongs_to_the_guild(env: str, capsys: pytest.CaptureFixtur
         return found.guild_id if found else None
 
     assert asyncio.run(owner()) == GUILD_A
+
+
+@pytest.mark.parametrize(
+    ("host", "needed"),
+    [
+        ("127.0.0.1", "LISTENER_HOST=0.0.0.0 and LISTENER_PUBLIC_URL"),
+        ("0.0.0.0", "LISTENER_PUBLIC_URL"),
+    ],
+)
+def test_apikey_create_says_when_members_cannot_reach_the_url(
+    env: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    host: str,
+    needed: str,
+) -> None:
+    monkeypatch.delenv("LISTENER_PUBLIC_URL")
+    monkeypatch.setenv("LISTENER_HOST", host)
+    code, out, _ = run(capsys, "apikey", "create", "--guild", str(GUILD_A))
+    assert code == 0
+    assert f"URL: http://{host}:8085/" in out
+    assert f"Warning: Members cannot reach http://{host}:8085/:" in out
+    assert f"The bot's operator must set {needed} (" in out

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from bgs import apikeys, events
+from bgs import apikeys, events, outbox
 from db import models
 from listener.app import LIMITER
 from listener.discovery import REQUESTED_EVENTS
@@ -434,6 +435,32 @@ async def test_api_version_and_last_use_recorded(
         (info,) = await apikeys.list_keys(session)
     assert info.api_version == "1.7.2"
     assert info.last_used_at is not None
+
+
+async def test_alerts_raised_while_discord_is_off_are_logged(
+    plugin: PluginClient, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Listener-only, the conflict changes members' data raise wait in the outbox for a Discord
+    process, and the log says so."""
+    faction = "Alpha Defence Force"
+    now = datetime.now(UTC)
+    async with services.db.tenant_write(GUILD_A) as session:
+        session.add(models.Tenant(name="A", faction=faction, source="discord", registered_at=now))
+    war = {
+        "WarType": "war",
+        "Status": "active",
+        "Faction1": {"Name": faction, "Stake": "Alpha Gate", "WonDays": 0},
+        "Faction2": {"Name": "Alpha Pirates", "Stake": "", "WonDays": 0},
+    }
+    jump = market_event(0) | {"event": "FSDJump", "Conflicts": [war], "Factions": []}
+    assert (await plugin.post_events([jump])).status == 200
+    await services.wait_background()
+    assert (
+        f"guild {GUILD_A}: 1 conflict change(s) and 0 protected-faction alert(s) written to the "
+        "outbox, for the process that holds the guild's shard to post"
+    ) in caplog.text
+    (entry,) = await outbox.claim_due(services.db, [GUILD_A], datetime.now(UTC))
+    assert entry.kind == "conflict_change"
 
 
 # --------------------------------------------------------------------------------------------

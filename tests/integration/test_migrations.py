@@ -7,14 +7,18 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import column, delete, func, insert, select, table, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bgs import outbox
+from bgs import outbox, summaries
+from bgs.ingest import replace_activity
+from bgs.periods import period_for
 from db.database import Database, create_engine
 from db.migrate import alembic_config, upgrade
 from db.models import (
@@ -195,3 +199,109 @@ async def test_upgrade_to_0007_outbox(empty_database_url: str) -> None:
         assert await _count(db, Event) == 1 and await _count(db, PostLedger) == 1
     finally:
         await db.dispose()
+
+
+async def test_upgrade_to_0008_first_week(empty_database_url: str) -> None:
+    """Tallies stored before the revision get their totals from their JSON counters, and the
+    leaderboard ranks by them."""
+    await migrate(empty_database_url, previous("0008_first_week"))
+    db = Database(empty_database_url)
+    try:
+        async with db.engine().begin() as connection:
+            await store_old_tallies(connection)
+        await migrate(empty_database_url)
+        async with db.tenant(GUILD) as session:
+            totals = await session.execute(
+                select(
+                    Activity.cmdr,
+                    Activity.thargoid_kills,
+                    Activity.tw_rescue,
+                    Activity.search_rescue,
+                ).order_by(Activity.cmdr)
+            )
+            assert [tuple(row) for row in totals] == [
+                ("Ann", 3, 1, 2),
+                ("Bob", 0, 0, 0),
+                ("Cara", 0, 0, 0),
+            ]
+            rows = await summaries.leaderboard(session, period_for("all", NOW, []), None)
+        assert [(r.cmdr, r.thargoid_kills, r.tw_rescue, r.search_rescue) for r in rows] == [
+            ("Ann", 3, 1, 2)
+        ]
+        async with db.tenant_write(GUILD) as session:  # a tally stored after it has them too
+            await replace_activity(
+                session,
+                Activity(
+                    cmdr="Bob",
+                    tickid="zoy-2",
+                    ticktime=NOW,
+                    timestamp=NOW,
+                    systems=[
+                        ActivitySystem(name="Beta", address=2, twkills={"hydra": 1}, factions=[])
+                    ],
+                ),
+            )
+            stored = await session.execute(
+                select(Activity.thargoid_kills).where(Activity.cmdr == "Bob")
+            )
+            assert sorted(stored.scalars()) == [0, 1]
+    finally:
+        await db.dispose()
+
+
+async def store_old_tallies(connection: AsyncConnection) -> None:
+    """Three tallies as revision 0001 stores them: Ann's with Thargoid kills and rescues (and
+    an idle faction, its `sandr` JSON null), Bob's without any, Cara's without systems."""
+    old_activities = table(
+        "activities",
+        *(column(name) for name in ("id", "guild_id", "cmdr", "tickid", "ticktime")),
+        column("timestamp"),
+        column("received_at"),
+    )
+
+    async def new_row(statement: Any) -> int:
+        row_id: int = (await connection.execute(statement)).scalar_one()
+        return row_id
+
+    ann, bob, _ = [
+        await new_row(
+            insert(old_activities)
+            .values(
+                guild_id=GUILD,
+                cmdr=cmdr,
+                tickid="zoy-1",
+                ticktime=NOW,
+                timestamp=NOW,
+                received_at=NOW,
+            )
+            .returning(old_activities.c.id)
+        )
+        for cmdr in ("Ann", "Bob", "Cara")
+    ]
+    systems = {}
+    for activity_id, twkills, twsandr in (
+        (ann, {"scout": 2, "cyclops": 1, "hydra": 0}, {"damagedpods": 1, "blackboxes": 0}),
+        (bob, {}, None),
+    ):
+        systems[activity_id] = await new_row(
+            insert(ActivitySystem)
+            .values(
+                guild_id=GUILD,
+                activity_id=activity_id,
+                name="Beta",
+                address=2,
+                twkills=twkills,
+                twsandr=twsandr,
+            )
+            .returning(ActivitySystem.id)
+        )
+    for activity_id, sandr in (
+        (ann, {"hostages": 2, "wreckagecomponents": 0}),
+        (ann, None),
+        (bob, None),
+    ):
+        await connection.execute(
+            insert(ActivityFaction).values(
+                guild_id=GUILD, system_id=systems[activity_id], name="Beta Union", sandr=sandr
+            )
+        )

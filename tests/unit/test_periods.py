@@ -8,12 +8,14 @@ import pytest
 
 from bgs.periods import (
     DEFAULT_PERIOD,
+    NAMED_TICK,
     PERIOD_CODES,
     Period,
     Tick,
     UnknownPeriodError,
     normalize_code,
     period_for,
+    period_options,
 )
 
 
@@ -162,3 +164,34 @@ def test_periods_are_frozen_values() -> None:
     with pytest.raises(AttributeError):
         period.code = "ld"  # type: ignore[misc]
     assert isinstance(period, Period)
+
+
+def test_a_period_naming_a_tick() -> None:
+    now = at(2026, 11, 26, 18)
+    old = period_for(" zoy-old ", now, TICKS)
+    assert (old.code, old.tick, old.by_tick) == (NAMED_TICK, TICKS[1], True)
+    assert (old.start, old.end) == (TICKS[1].ticktime, TICKS[0].ticktime)
+    assert old.label == "Tick of 2026-11-25 10:58 UTC"
+    assert old.description == "Tick of 2026-11-25 10:58 UTC (zoy-old) to 2026-11-26 11:05 UTC"
+    newest = period_for("zoy-new", now, TICKS)
+    assert newest.description == "Tick of 2026-11-26 11:05 UTC (zoy-new) (ongoing)"
+    assert newest.end is None
+    for unknown in ("zoy-gone", "ZOY-OLD", "frc-0123"):  # tick ids are exact
+        with pytest.raises(UnknownPeriodError) as raised:
+            period_for(unknown, now, TICKS)
+        assert raised.value.code == unknown
+        assert "or one of this server's ticks" in str(raised.value)
+
+
+def test_periods_offered_as_a_member_types() -> None:
+    everything = period_options(TICKS, "", 25)
+    assert [value for _, value in everything] == [*PERIOD_CODES, "zoy-new", "zoy-old", "zoy-older"]
+    assert everything[0] == ("Current tick (ct)", "ct")
+    assert everything[-1] == ("Tick of 2026-11-24 11:00 UTC · zoy-older", "zoy-older")
+    typed_tick = [value for _, value in period_options(TICKS, "TICK", 25)]
+    assert typed_tick == ["ct", "lt", "zoy-new", "zoy-old", "zoy-older"]
+    assert period_options(TICKS, "11-25", 25) == [
+        ("Tick of 2026-11-25 10:58 UTC · zoy-old", "zoy-old")
+    ]
+    assert [value for _, value in period_options(TICKS, "", 4)] == ["ct", "lt", "cd", "ld"]
+    assert period_options([], "zoy", 25) == []

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bgs.listener_address import listener_address
 from settings import ChannelKind, ConfigError, load_settings, load_tenants
 
 KEY = "A" * 20 + "b" * 20
@@ -124,7 +125,10 @@ def test_environment_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.database_url == "postgresql+asyncpg://u@127.0.0.1/db"
     assert settings.listener_port == 9000
     assert settings.discord_token is None
-    assert settings.public_url == "http://127.0.0.1:9000/"
+    address = listener_address(
+        settings.listener_public_url, settings.listener_host, settings.listener_port
+    )
+    assert address.url == "http://127.0.0.1:9000/"
     monkeypatch.setenv("LISTENER_PORT", "not-a-port")
     with pytest.raises(ConfigError, match="LISTENER_PORT"):
         load_settings(_env_file=None)

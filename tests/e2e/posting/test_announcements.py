@@ -148,12 +148,16 @@ async def test_post_tick_summary(squadron: Squadron, plugin_for: PluginClient) -
         " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1",
         "• Alpha Pirates (War): murders 1",
         "• Alpha Traders (Boom): INF +3 · trade profit 48K · bought 112.5K · black market 22K"
-        " · exploration 470K · exobiology 1M · murders 1",
+        " · exploration 470K · exobiology 1M · murders 1 · S&R 4",
+        f"__{BETA}__",
+        "• Thargoid kills 1 (1 scout) · TW rescue 1 · settlements reactivated 1",
+        "• Beta Union: S&R 1",
         "",
         "**Top contributors**",
         "1. Test Cmdr ⚠️ — INF +4 · bounties 250K · bonds 500K · trade profit 48K · bought 112.5K"
         " · black market 22K · exploration 470K · exobiology 1M · space CZ 1 (L0 M0 H1)"
-        " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1 · murders 2",
+        " · ground CZ 1 (L0 M1 H0) · scenarios 1 · failed missions 1 · murders 2 · S&R 5"
+        " · Thargoid kills 1 (1 scout) · TW rescue 1 · settlements reactivated 1",
         "",
         "**Objectives**",
         "[☆☆☆☆☆] **Boost ADF** ▰▰▱▱▱▱▱▱▱▱ 25%",
@@ -382,7 +386,10 @@ async def test_daily_summary_skipped_when_off_empty_or_without_a_channel(
     await update_guild(squadron, daily_summary=True)
     await set_channel(squadron, ChannelKind.SUMMARY, None)
     await job.daily_summaries(now=MIDNIGHT)
-    assert f"guild {GUILD}: no channel for daily posts; '2026-11-25' skipped" in caplog.text
+    assert (
+        f"guild {GUILD}: daily '2026-11-25' skipped: Daily summaries are skipped: no summary "
+        "channel is set. Set one with `/config channel kind:summary`."
+    ) in caplog.text
 
     assert posts(squadron, "bgs-summary") == []
     assert await ledger_rows(squadron, "daily") == []

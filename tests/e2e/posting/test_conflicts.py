@@ -33,6 +33,7 @@ from tests.helpers.squadron import (
     Squadron,
     announcements,
     ledger_rows,
+    notices,
     outbox_rows,
     posts,
     running_warden,
@@ -239,7 +240,14 @@ async def test_a_change_without_a_conflict_channel_is_skipped(
     await set_channel(squadron, ChannelKind.CONFLICT, None)
     await send(squadron, plugin_for, seen(0, war(ADF, PIRATES)))
     assert await ledger_rows(squadron, "conflict_change") == []
-    assert f"guild {GUILD}: no channel for conflict_change posts" in caplog.text
+    assert (
+        "Conflict changes are skipped: no conflict channel is set. Set one with "
+        "`/config channel kind:conflict`."
+    ) in caplog.text
+    assert await notices(squadron) == [
+        "Conflict changes are skipped: no conflict channel is set. Set one with "
+        "`/config channel kind:conflict`."
+    ]
     assert all(posts(squadron, name) == [] for name in ("bgs-alerts", "general"))
 
 
@@ -330,7 +338,10 @@ async def test_no_digest_without_conflicts_or_without_a_channel(
     await update_guild(squadron, faction=FACTION)
     await set_channel(squadron, ChannelKind.CONFLICT, None)
     await job.conflict_digests(now=EVENING)
-    assert f"guild {GUILD}: no channel for conflict_digest posts" in caplog.text
+    assert (
+        f"guild {GUILD}: conflict_digest '2026-11-26T18' skipped: Conflict digests are skipped: "
+        "no conflict channel is set. Set one with `/config channel kind:conflict`."
+    ) in caplog.text
     assert digests(squadron) == []
     assert await ledger_rows(squadron, "conflict_digest") == []
 

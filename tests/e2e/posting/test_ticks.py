@@ -11,13 +11,14 @@ import pytest
 
 from bgs.ticks import MANUAL, PRIMARY, tick_status
 from settings import ChannelKind
-from tests.fakes.fake_discord import FakeDiscord, FakeGuild
+from tests.fakes.fake_discord import SEND_MESSAGES, FakeDiscord, FakeGuild
 from tests.fakes.tick_source import FakeTickSource, Mode
 from tests.helpers.squadron import (
     DENIED,
     GUILD,
     Squadron,
     ledger_rows,
+    notices,
     posts,
     running_warden,
     set_channel,
@@ -134,7 +135,61 @@ async def test_a_guild_without_a_tick_channel_is_skipped(
 
     assert posts(squadron, "bgs-tick") == []
     assert await ledger_rows(squadron, "tick") == []
-    assert f"guild {GUILD}: no channel for tick posts" in caplog.text
+    told = (
+        "New galaxy tick posts are skipped: no tick channel is set. Set one with "
+        "`/config channel kind:tick`."
+    )
+    assert f"guild {GUILD}: tick '{T1.isoformat()}' skipped: {told}" in caplog.text
+    assert await notices(squadron) == [told]  # what /status shows
+
+
+async def test_a_tick_channel_the_bot_may_not_post_in_is_reported_once(
+    squadron: Squadron,
+    fake: FakeDiscord,
+    guild: FakeGuild,
+    sqlite_url: str,
+    tmp_path: Path,
+    ticks: FakeTickSource,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await stored_before(squadron)
+    tick = squadron.channel("bgs-tick")
+    await fake.set_channel_overwrites(tick, [fake.bot_overwrite(deny=SEND_MESSAGES)])
+    told = (
+        f"New galaxy tick posts could not be posted in <#{tick}>: Discord refused (I lack View "
+        "Channel, Send Messages, Embed Links or Attach Files there). Grant them in the channel's "
+        "permissions, or choose another channel with `/config channel kind:tick`."
+    )
+
+    await ticks_of(squadron.bot).tick_poll(now=T1 + timedelta(minutes=5))
+    await ticks_of(squadron.bot).tick_poll(now=T1 + timedelta(minutes=10))  # tried again
+    async with running_warden(fake, guild, sqlite_url, tmp_path, ticks) as second:
+        await ticks_of(second.bot).tick_poll(now=T1 + timedelta(minutes=15))
+
+    assert posts(squadron, "bgs-tick") == []
+    assert await ledger_rows(squadron, "tick") == []  # a later poll may still post it
+    assert await notices(squadron) == [told]  # told once, though two processes met it
+    warnings = [r.message for r in caplog.records if r.levelname == "WARNING" and told in r.message]
+    assert len(warnings) == 2  # the first time in each process
+
+    await fake.set_channel_overwrites(tick, [])
+    await ticks_of(squadron.bot).tick_poll(now=T1 + timedelta(minutes=20))
+    assert len(posts(squadron, "bgs-tick")) == 1
+
+
+async def test_a_tick_channel_that_is_gone_is_reported(squadron: Squadron) -> None:
+    """A channel deleted while no event reached this process is still in the settings."""
+    await stored_before(squadron)
+    gone = squadron.fake.snowflake()
+    await set_channel(squadron, ChannelKind.TICK, gone)
+
+    await ticks_of(squadron.bot).tick_poll(now=T1 + timedelta(minutes=5))
+
+    assert await ledger_rows(squadron, "tick") == []
+    assert await notices(squadron) == [
+        f"New galaxy tick posts could not be posted: <#{gone}> no longer exists. Choose another "
+        "channel with `/config channel kind:tick`."
+    ]
 
 
 # -- /tick show -------------------------------------------------------------------------------
