@@ -41,6 +41,9 @@ TESTS = Path(__file__).resolve().parents[1]
 # Released revisions, frozen: a schema change is a new revision, never an edit of one of these.
 RELEASED = {
     "0001": "7e4e5efb17dc0f9f8ea16cbda7c50df92583da4133ccf2ddd0c1876022c69917",
+    "0005_members": "a6944af36bb901c95c4f39b4fe8958a3c482728b0917267c2dda42ff3adf11e3",
+    "0007_outbox": "79be03139a64e67972ce0274b2ff9dd4f31c8ad4daaecc6232699ccaff573860",
+    "0008_first_week": "fe4f988253d268c643b2d12d37b755b2218b776537fe53c535629102f6d999ef",
 }
 GUILD = 42
 
