@@ -164,7 +164,7 @@ async def plugin_data_line(setup: Setup) -> list[Check]:
 
 
 async def tick_line(setup: Setup) -> list[Check]:
-    status = await tick_status(setup.db, setup.now)
+    status = await tick_status(setup.db, setup.now, setup.tenant.guild_id)
     commands = "`/tick refresh` polls the sources, `/tick set` records one by hand"
     if status.latest is None:
         return [Check("Galaxy tick", False, f"none seen yet: {commands}")]

@@ -21,13 +21,19 @@ repeats the last two checks in the same statement and is `ON CONFLICT (tick_time
 RETURNING`, so when two processes poll at once exactly one of them stores the tick and is told
 it is new: the caller announces only on `new`.
 
-A manual tick (`/tick set time`) goes through the same checks and is stored with the source
-`manual`. The watchdog (`tick_overdue`) reports when no tick is stored for over 25 hours.
+The galaxy tick belongs to no guild. An officer's `/tick set time` records a tick for their own
+guild only (`store_guild_tick`, the source `officer`, a row of `guild_ticks`): it is that guild's
+tick — its announcement, its post-tick summary, the `since` of its views — until a source reports
+a galaxy tick at least `DUPLICATE_WINDOW` later, which wins again for that guild (`guild_view`).
+Only the operator records a galaxy tick by hand (`bot.py tick set`, the source `manual`); it goes
+through the same checks as a polled tick. The watchdog (`tick_overdue`) reports when no tick is
+stored for over 25 hours.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -37,13 +43,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bgs.events import parse_instant
 from db.bulk import dialect_insert, dialect_name
 from db.database import Database
-from db.models import GalaxyTick
+from db.models import GalaxyTick, GuildTick
 
 log = logging.getLogger(__name__)
 
 PRIMARY = "zoy"
 FALLBACK = "edcd"
-MANUAL = "manual"
+MANUAL = "manual"  # a galaxy tick recorded by hand (the operator's `bot.py tick set`)
+OFFICER = "officer"  # a guild's own tick, recorded by one of its officers (`/tick set`)
 
 STALE_AFTER = timedelta(hours=25)
 OVERDUE_AFTER = timedelta(hours=25)
@@ -127,6 +134,45 @@ async def latest_tick(session: AsyncSession) -> TickRecord | None:
     return found[0] if found else None
 
 
+async def latest_guild_tick(session: AsyncSession) -> TickRecord | None:
+    """The newest tick the officers of the (tenant-scoped) session's guild recorded."""
+    row = (
+        await session.execute(
+            select(GuildTick.tick_time, GuildTick.seen_at)
+            .order_by(GuildTick.tick_time.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else TickRecord(row.tick_time, OFFICER, row.seen_at)
+
+
+def guild_view(
+    galaxy: TickRecord | None,
+    manual: TickRecord | None,
+    duplicate_window: timedelta = DUPLICATE_WINDOW,
+) -> TickRecord | None:
+    """A guild's tick: its officers' newest tick, until the galaxy tick is at least
+    `duplicate_window` later (a galaxy tick closer than that is the same tick, which the guild
+    has already announced)."""
+    if manual is None:
+        return galaxy
+    if galaxy is not None and galaxy.tick_time - manual.tick_time >= duplicate_window:
+        return galaxy
+    return manual
+
+
+async def galaxy_tick(db: Database) -> TickRecord | None:
+    """The newest stored galaxy tick."""
+    async with db.unscoped() as session:
+        return await latest_tick(session)
+
+
+async def guild_tick(db: Database, guild_id: int, galaxy: TickRecord | None) -> TickRecord | None:
+    """The guild's tick (`guild_view`) given the newest galaxy tick."""
+    async with db.tenant(guild_id) as session:
+        return guild_view(galaxy, await latest_guild_tick(session))
+
+
 async def stored_news(db: Database, now: datetime, within: timedelta) -> PollResult:
     """What another process stored, as a poll by this one would report it: the newest tick is
     news (`new`) when it was stored less than `within` ago and is not the first tick stored."""
@@ -141,16 +187,30 @@ async def stored_news(db: Database, now: datetime, within: timedelta) -> PollRes
     )
 
 
-async def tick_status(db: Database, now: datetime | None = None) -> TickStatus:
-    """For `/tick show` and `/status`: the last tick, its age, and the watchdog's verdict."""
+async def tick_status(
+    db: Database, now: datetime | None = None, guild_id: int | None = None
+) -> TickStatus:
+    """For `/tick show` and `/status`: the last tick (the guild's, when given), its age, and the
+    watchdog's verdict."""
     now = now or datetime.now(UTC)
-    async with db.unscoped() as session:
-        latest = await latest_tick(session)
+    latest = await galaxy_tick(db)
+    if guild_id is not None:
+        latest = await guild_tick(db, guild_id, latest)
     return TickStatus(
         latest=latest,
         age=None if latest is None else latest.age(now),
         overdue=tick_overdue(latest, now),
     )
+
+
+MANUAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def parse_manual_time(text: str) -> datetime | None:
+    """A tick time given by hand, in UTC: `2026-11-26 11:00`, `2026-11-26T11:00:00Z`; None
+    when `text` is not a date and a time."""
+    cleaned = text.strip()
+    return parse_instant(cleaned) if MANUAL_TIME.match(cleaned) else None
 
 
 def parse_primary(payload: object) -> datetime:
@@ -267,3 +327,53 @@ async def _insert(
         .returning(GalaxyTick.id)
     )
     return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def record_galaxy_tick(
+    db: Database,
+    tick_time: datetime,
+    now: datetime,
+    *,
+    duplicate_window: timedelta = DUPLICATE_WINDOW,
+) -> PollResult:
+    """Record a galaxy tick given by hand (the source `manual`): the operator's, never a
+    guild's. Same checks as a polled tick."""
+    if tick_time.tzinfo is None:
+        raise ValueError("a manual tick time must be timezone-aware")
+    result = await store_tick(
+        db, tick_time.astimezone(UTC), MANUAL, now, {}, duplicate_window=duplicate_window
+    )
+    if result.rejected is not None:
+        log.info("manual tick %s refused: %s", tick_time.isoformat(), result.rejected)
+    return result
+
+
+async def store_guild_tick(
+    db: Database,
+    guild_id: int,
+    candidate: datetime,
+    set_by: int,
+    now: datetime,
+    *,
+    duplicate_window: timedelta = DUPLICATE_WINDOW,
+) -> PollResult:
+    """Record an officer's tick for their own guild when it passes the checks against the
+    guild's tick (`guild_view`); no other guild reads it."""
+    galaxy = await galaxy_tick(db)
+    async with db.tenant_write(guild_id) as session:
+        previous = guild_view(galaxy, await latest_guild_tick(session), duplicate_window)
+        rejected = check_candidate(candidate, previous, now, duplicate_window)
+        if rejected is None:
+            session.add(GuildTick(tick_time=candidate, set_by=set_by, seen_at=now))
+    latest = TickRecord(candidate, OFFICER, now) if rejected is None else previous
+    if rejected is None:
+        log.info("guild %s: tick %s recorded by %s", guild_id, candidate.isoformat(), set_by)
+    return PollResult(
+        new=rejected is None,
+        latest=latest,
+        previous=previous,
+        candidate=candidate,
+        source=OFFICER,
+        rejected=rejected,
+        overdue=tick_overdue(latest, now),
+    )

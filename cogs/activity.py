@@ -52,7 +52,7 @@ from bgs.summaries import (
     thargoid_war,
     war_totals,
 )
-from bgs.ticks import latest_tick
+from bgs.ticks import galaxy_tick, guild_tick
 from cogs._activity_views import (
     leaderboard_entry,
     marked_systems,
@@ -272,9 +272,8 @@ class Activity(commands.Cog):
     async def systems(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
         tenant = tenant_of(interaction)
         db = warden(interaction).services.db
-        async with db.unscoped() as session:
-            galaxy = await latest_tick(session)
-        tick_time = galaxy.tick_time if galaxy else None
+        own = await guild_tick(db, tenant.guild_id, await galaxy_tick(db))
+        tick_time = own.tick_time if own else None
         async with db.tenant(tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
             worked = await systems_worked(session, resolved, tick_time)

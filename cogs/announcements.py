@@ -68,7 +68,7 @@ from bgs.summaries import (
     thargoid_war,
     war_totals,
 )
-from bgs.ticks import DUPLICATE_WINDOW, TickRecord, latest_tick
+from bgs.ticks import DUPLICATE_WINDOW, TickRecord, galaxy_tick, guild_tick
 from cogs._bot import Warden
 from cogs._conflict_posts import change_embed, digest_embeds
 from cogs._jobs import for_each_tenant, posted, schedule, unschedule
@@ -99,7 +99,6 @@ DIGEST: Final = "conflict-digest"
 JOBS: Final = (POST_TICK, DAILY, SPACE_CZ, GROUND_CZ, DIGEST)
 
 POST_TICK_WINDOW = timedelta(hours=2)  # after it is due, the post-tick summary is still wanted
-LATEST_DELAY = timedelta(minutes=180)  # the largest delay `/config schedule` accepts
 TOP_CONTRIBUTORS = 10
 
 
@@ -223,16 +222,17 @@ class Announcements(commands.Cog):
     # -- the tick summary ---------------------------------------------------------------------
 
     async def post_tick_summaries(self, now: datetime | None = None) -> None:
-        """Post each guild's summary of the tick that just ended, once it is due."""
+        """Post each guild's summary of the tick that just ended, once it is due: the galaxy
+        tick's, or the guild's own tick's where its officers recorded one (`bgs.ticks`)."""
         now = now or datetime.now(UTC)
         db = self.bot.services.db
-        async with db.unscoped() as session:
-            tick = await latest_tick(session)
-        if tick is None or not tick.seen_at <= now < tick.seen_at + LATEST_DELAY + POST_TICK_WINDOW:
-            return
-        key = tick.tick_time.isoformat()
+        galaxy = await galaxy_tick(db)
 
         async def post(tenant: Tenant) -> None:
+            tick = await guild_tick(db, tenant.guild_id, galaxy)
+            if tick is None:
+                return
+            key = tick.tick_time.isoformat()
             due = tick.seen_at + timedelta(minutes=tenant.post_tick_delay_minutes)
             if not due <= now < due + POST_TICK_WINDOW:
                 return
@@ -356,8 +356,7 @@ class Announcements(commands.Cog):
         """At each guild's digest hours: its faction's conflicts in the current tick."""
         now = now or datetime.now(UTC)
         key = now.strftime("%Y-%m-%dT%H")
-        async with self.bot.services.db.unscoped() as session:
-            galaxy = await latest_tick(session)
+        galaxy = await galaxy_tick(self.bot.services.db)
 
         async def post(tenant: Tenant) -> None:
             if not tenant.conflict_digest or now.hour not in tenants.digest_hours(tenant):
@@ -370,9 +369,10 @@ class Announcements(commands.Cog):
                 self.bot, tenant.guild_id, "conflict_digest", key
             ):
                 return
+            tick = await guild_tick(self.bot.services.db, tenant.guild_id, galaxy)
             async with self.bot.services.db.tenant(tenant.guild_id) as session:
-                if galaxy is not None:
-                    since = galaxy.tick_time
+                if tick is not None:
+                    since = tick.tick_time
                 else:
                     known = await latest_ticks(session, 1)
                     if not known:

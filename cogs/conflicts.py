@@ -14,7 +14,7 @@ from bgs.conflicts import (
     current_conflicts,
     watched_factions,
 )
-from bgs.ticks import latest_tick
+from bgs.ticks import galaxy_tick, guild_tick
 from cogs._bot import Warden
 from cogs._checks import tenant_of, warden
 from cogs._conflict_posts import conflict_block
@@ -52,8 +52,7 @@ class Conflicts(commands.Cog):
         await interaction.response.defer()
         db = warden(interaction).services.db
         now = datetime.now(UTC)
-        async with db.unscoped() as session:
-            tick = await latest_tick(session)
+        tick = await guild_tick(db, tenant.guild_id, await galaxy_tick(db))
         async with db.tenant(tenant.guild_id) as session:
             faction, protected = await watched_factions(session)
             views = await current_conflicts(session, chosen, faction, protected, now)

@@ -4,9 +4,13 @@ The cog owns the process's one `TickMonitor` and its one aiohttp session (opened
 loads, closed when it unloads), and schedules the poll (every TICK_POLL_MINUTES, the first one
 soon after the start). Of the processes that run this cog, only the one that leads the tick
 polling (`bgs.leadership`) asks the sources; the others read the newest stored tick (`follow`).
-Every poll — scheduled or asked for with `/tick refresh` — and every manual tick goes through
-`poll` / `set_manual`, which announce news to the tick channel of every guild this process
-serves.
+Every poll — scheduled or asked for with `/tick refresh` — goes through `poll`, which announces
+a new galaxy tick to the tick channel of every guild this process serves, except a guild whose
+officers recorded a tick of their own that the galaxy tick does not supersede (`bgs.ticks`).
+
+`/tick set` records a tick for the officer's guild alone (`set_manual`) and announces it there
+only: no guild's command posts in another guild. The operator records a galaxy tick by hand
+with `bot.py tick set`; the processes see it at their next poll like any stored tick.
 
 What is news. A tick this process stored is news when it is not the very first one stored
 (`PollResult.announce`). With several processes only one of them stores a tick; the others see
@@ -19,7 +23,6 @@ keeps it to one post per guild across restarts and processes.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -30,16 +33,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bgs import tenants
-from bgs.events import parse_instant
 from bgs.leadership import Leadership
 from bgs.skips import destination_of
 from bgs.ticks import (
     FALLBACK,
     MANUAL,
+    OFFICER,
     OVERDUE_AFTER,
     PRIMARY,
     PollResult,
     TickRecord,
+    guild_tick,
+    parse_manual_time,
+    store_guild_tick,
     stored_news,
     tick_status,
 )
@@ -64,9 +70,9 @@ ANNOUNCE_FOR = timedelta(hours=1)
 SOURCE_LABELS = {
     PRIMARY: "Zoy's tick detector (galtick.json)",
     FALLBACK: "EDCD tick API",
-    MANUAL: "set by an officer",
+    MANUAL: "recorded by hand",
+    OFFICER: "set by an officer of this server",
 }
-TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 OVERDUE_WARNING = (
     f"⚠️ No new tick for over {OVERDUE_AFTER.total_seconds() / 3600:.0f} hours: the tick "
     "sources may be down. Officers can poll them with `/tick refresh` or record the tick with "
@@ -88,12 +94,11 @@ def tick_embed(tick: TickRecord) -> discord.Embed:
 
 def parse_tick_time(text: str) -> datetime:
     """A UTC time like `2026-11-26 11:00` or `2026-11-26T11:00:00Z`; UserError otherwise."""
-    cleaned = text.strip()
-    instant = parse_instant(cleaned) if TIME_PATTERN.match(cleaned) else None
+    instant = parse_manual_time(text)
     if instant is None:
         raise UserError(
             "Give the tick's date and time in UTC, like `2026-11-26 11:00` or "
-            f"`2026-11-26T11:00` (got `{cleaned[:40]}`). Nothing was recorded."
+            f"`2026-11-26T11:00` (got `{text.strip()[:40]}`). Nothing was recorded."
         )
     return instant
 
@@ -153,12 +158,25 @@ class Ticks(commands.Cog):
         await self._observe(result, now)
         return result
 
-    async def set_manual(self, tick_time: datetime, now: datetime | None = None) -> PollResult:
-        """Record an officer's tick and announce it when it was stored."""
-        now = now or datetime.now(UTC)
-        result = await self.monitor.set_manual(tick_time, now)
-        await self._observe(result, now)
-        return result
+    async def set_manual(
+        self, tenant: Tenant, set_by: int, tick_time: datetime, now: datetime | None = None
+    ) -> tuple[PollResult, Outcome | None]:
+        """Record an officer's tick for their own guild and announce it there alone; the
+        outcome of the announcement is None when the tick was not recorded."""
+        result = await store_guild_tick(
+            self.bot.services.db,
+            tenant.guild_id,
+            tick_time,
+            set_by,
+            now or datetime.now(UTC),
+            duplicate_window=self.monitor.duplicate_window,
+        )
+        if not result.new or result.latest is None:
+            return result, None
+        destination = destination_of(tenant, ChannelKind.TICK)
+        key = result.latest.tick_time.isoformat()
+        embeds = [tick_embed(result.latest)]
+        return result, await deliver(self.bot, tenant.guild_id, KIND, key, destination, embeds)
 
     async def _observe(self, result: PollResult, now: datetime) -> None:
         latest = result.latest
@@ -185,7 +203,12 @@ class Ticks(commands.Cog):
         embeds = [tick_embed(tick)]
 
         async def announce(tenant: Tenant) -> None:
-            if tenant.guild_id not in told:
+            if tenant.guild_id in told:
+                return
+            own = await guild_tick(self.bot.services.db, tenant.guild_id, tick)
+            if own is not None and own.source == OFFICER:
+                log.debug("guild %s: its own tick %s holds", tenant.guild_id, own.tick_time)
+            else:
                 destination = destination_of(tenant, ChannelKind.TICK)
                 self._outcomes[tenant.guild_id] = await deliver(
                     self.bot, tenant.guild_id, KIND, key, destination, embeds
@@ -197,7 +220,8 @@ class Ticks(commands.Cog):
 
     @tick.command(name="show", description="The last galaxy tick: when, how long ago, from where")
     async def show(self, interaction: discord.Interaction) -> None:
-        status = await tick_status(self.bot.services.db, datetime.now(UTC))
+        guild_id = tenant_of(interaction).guild_id
+        status = await tick_status(self.bot.services.db, datetime.now(UTC), guild_id)
         if status.latest is None or status.age is None:
             lines = [
                 "No galaxy tick seen yet.",
@@ -223,13 +247,15 @@ class Ticks(commands.Cog):
 
     @officer_only
     @tick.command(
-        name="set", description="Record the galaxy tick by hand when every source is down"
+        name="set",
+        description="Record this server's tick by hand when every source is down (officers)",
     )
     @app_commands.describe(time="The tick's date and time in UTC, e.g. 2026-11-26 11:00")
     async def set_time(self, interaction: discord.Interaction, time: str) -> None:
         tick_time = parse_tick_time(time)
+        tenant = tenant_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.set_manual(tick_time)
+        result, outcome = await self.set_manual(tenant, interaction.user.id, tick_time)
         if result.rejected is not None:
             last = f" The last tick is {when(result.latest.tick_time)}." if result.latest else ""
             raise UserError(
@@ -243,23 +269,22 @@ class Ticks(commands.Cog):
             interaction.user.id,
             tick_time.isoformat(),
         )
-        lines = [f"Recorded a manual galaxy tick at {when(tick_time)}."]
-        lines.append(self._announced(result, tenant_of(interaction)))
-        await send(interaction, Reply([embed("Galaxy tick set", "\n".join(lines))]))
+        lines = [
+            f"Recorded this server's tick at {when(tick_time)}. It is this server's tick (its "
+            "announcement, post-tick summary and views) until a source reports a later galaxy "
+            "tick; other servers are not affected.",
+            _outcome_text(outcome, tenant)
+            + (" try `/tick set` again later." if outcome is Outcome.FAILED else ""),
+        ]
+        await send(interaction, Reply([embed("Tick set", "\n".join(lines))]))
 
     def _announced(self, result: PollResult, tenant: Tenant) -> str:
         """What became of the announcement of `result`'s new tick in this guild."""
         if not result.announce:
             return "It is the first tick stored, so it is not announced."
         outcome = self._outcomes.get(tenant.guild_id)
-        channel = f"<#{tenants.channel_of(tenant, ChannelKind.TICK)}>"
-        if outcome is None:
-            return "It was not announced here."
-        if outcome is Outcome.NO_CHANNEL:
-            return "No tick channel is set (`/config channel`), so it is not announced here."
-        if outcome is Outcome.FAILED:
-            return f"Posting it in {channel} failed; the next poll tries again."
-        return f"Announced in {channel}."
+        retried = " the next poll tries again." if outcome is Outcome.FAILED else ""
+        return _outcome_text(outcome, tenant) + retried
 
     def _poll_report(self, result: PollResult, tenant: Tenant) -> list[str]:
         lines: list[str] = []
@@ -297,6 +322,18 @@ class Ticks(commands.Cog):
         if result.overdue and latest is not None:
             lines += ["", OVERDUE_WARNING]
         return lines
+
+
+def _outcome_text(outcome: Outcome | None, tenant: Tenant) -> str:
+    """What became of a tick's announcement in this guild."""
+    channel = f"<#{tenants.channel_of(tenant, ChannelKind.TICK)}>"
+    if outcome is None:
+        return "It was not announced here."
+    if outcome is Outcome.NO_CHANNEL:
+        return "No tick channel is set (`/config channel`), so it is not announced here."
+    if outcome is Outcome.FAILED:
+        return f"Posting it in {channel} failed;"
+    return f"Announced in {channel}."
 
 
 async def setup(bot: Warden) -> None:

@@ -15,7 +15,6 @@ import aiohttp
 from bgs.ticks import (
     DUPLICATE_WINDOW,
     FALLBACK,
-    MANUAL,
     MAX_BODY,
     OVERDUE_AFTER,
     PRIMARY,
@@ -26,6 +25,7 @@ from bgs.ticks import (
     latest_tick,
     parse_fallback,
     parse_primary,
+    record_galaxy_tick,
     store_tick,
     tick_overdue,
 )
@@ -162,17 +162,8 @@ class TickMonitor:
         return result
 
     async def set_manual(self, tick_time: datetime, now: datetime | None = None) -> PollResult:
-        """Record a tick given by an officer; same checks as a polled tick."""
-        if tick_time.tzinfo is None:
-            raise ValueError("a manual tick time must be timezone-aware")
-        result = await store_tick(
-            self.db,
-            tick_time.astimezone(UTC),
-            MANUAL,
-            now or datetime.now(UTC),
-            {},
-            duplicate_window=self.duplicate_window,
+        """Record a galaxy tick given by hand (the operator's `bot.py tick set`); same checks
+        as a polled tick."""
+        return await record_galaxy_tick(
+            self.db, tick_time, now or datetime.now(UTC), duplicate_window=self.duplicate_window
         )
-        if result.rejected is not None:
-            log.info("manual tick %s refused: %s", tick_time.isoformat(), result.rejected)
-        return result

@@ -1,5 +1,6 @@
-"""The command line of `bot.py`: run the bot (the default), migrate, sync the slash commands, and
-manage listener API keys without Discord."""
+"""The command line of `bot.py`: run the bot (the default), migrate, sync the slash commands,
+manage listener API keys without Discord, and record the galaxy tick by hand (the operator's
+alone: a guild's officers record only their own guild's tick, with `/tick set`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
 
-from bgs import apikeys
+from bgs import apikeys, ticks
 from bgs.listener_address import listener_address
 from db.database import Database
 from db.migrate import upgrade
@@ -22,6 +24,11 @@ from warden.logs import configure_logging
 from warden.run import run_bot, run_listener_only
 
 log = logging.getLogger(__name__)
+
+
+class CommandError(Exception):
+    """A command given wrong input or refused; the message says why (exit status 1)."""
+
 
 Command = Callable[[argparse.Namespace, Settings, TenantsFile], Coroutine[Any, Any, None]]
 
@@ -107,6 +114,30 @@ async def _cmd_apikey(args: argparse.Namespace, settings: Settings, tenants: Ten
         await db.dispose()
 
 
+async def _cmd_tick(args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    """Record the galaxy tick every guild shares; the running bots announce it to every guild
+    at their next tick poll (within TICK_POLL_MINUTES)."""
+    tick_time = ticks.parse_manual_time(args.time)
+    if tick_time is None:
+        raise CommandError(
+            f"not a UTC date and time: {args.time!r}; give it like '2026-11-26 11:00' or "
+            "'2026-11-26T11:00:00Z'. Nothing was recorded."
+        )
+    db = Database.configured(settings, tenants)
+    try:
+        result = await ticks.record_galaxy_tick(db, tick_time, datetime.now(UTC))
+    finally:
+        await db.dispose()
+    if result.rejected is not None:
+        last = "none" if result.latest is None else result.latest.tick_time.isoformat()
+        raise CommandError(
+            f"the galaxy tick was not recorded: {result.rejected} (last stored tick: {last}). "
+            "Give a UTC time after the last tick and not in the future."
+        )
+    print(f"recorded the galaxy tick {tick_time.isoformat()} for every guild")
+    print("the running bot announces it in every guild's tick channel at its next tick poll")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="BGS Warden Discord bot")
     parser.set_defaults(handler=_cmd_run)
@@ -146,6 +177,22 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--guild", type=int, required=True)
     revoke.add_argument("key_id", type=int, metavar="KEYID")
     apikey.set_defaults(handler=_cmd_apikey)
+
+    tick = subcommands.add_parser(
+        "tick",
+        help="record the galaxy tick by hand for every guild (operator only)",
+        description="The galaxy tick every guild shares comes from the tick sources; when they "
+        "are all down, the operator records it here. Every guild announces it and posts its "
+        "post-tick summary. (An officer's /tick set records a tick for their own server only.)",
+    )
+    tick_actions = tick.add_subparsers(title="actions", dest="action", required=True)
+    tick_set = tick_actions.add_parser(
+        "set", help="record the galaxy tick at TIME (UTC), announced in every guild"
+    )
+    tick_set.add_argument(
+        "time", metavar="TIME", help="the tick in UTC: '2026-11-26 11:00' or 2026-11-26T11:00:00Z"
+    )
+    tick.set_defaults(handler=_cmd_tick)
     return parser
 
 
@@ -165,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
     return 0

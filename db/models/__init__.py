@@ -29,7 +29,7 @@ from db.models.events import (
 )
 from db.models.members import ApiKeyCmdr, CmdrLink, Member
 from db.models.objectives import Objective, ObjectiveSettlement, ObjectiveTarget
-from db.models.posting import BotState, GalaxyTick, OutboxEntry, PostLedger
+from db.models.posting import BotState, GalaxyTick, GuildTick, OutboxEntry, PostLedger
 from db.models.tenants import (
     ApiKey,
     Cmdr,
@@ -59,6 +59,7 @@ __all__ = [
     "ExplorationSale",
     "FactionKillBond",
     "GalaxyTick",
+    "GuildTick",
     "KnownFaction",
     "KnownSystem",
     "MarketBuy",

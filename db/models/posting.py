@@ -1,5 +1,5 @@
-"""The post ledger (each automatic post once per guild) and the global state: galaxy ticks, bot
-state."""
+"""The post ledger (each automatic post once per guild), the ticks officers record for their own
+guild, and the global state: galaxy ticks, bot state."""
 
 from __future__ import annotations
 
@@ -56,6 +56,19 @@ class GalaxyTick(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     tick_time: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(32))
+    seen_at: Mapped[datetime]
+
+
+class GuildTick(TenantMixin, Base):
+    """A tick an officer recorded for their own guild (`/tick set`): that guild's tick until a
+    source reports a later galaxy tick. Never read by another guild."""
+
+    __tablename__ = "guild_ticks"
+    __table_args__ = (UniqueConstraint("guild_id", "tick_time"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    tick_time: Mapped[datetime]
+    set_by: Mapped[int] = mapped_column(BigInteger)  # the officer's Discord user id
     seen_at: Mapped[datetime]
 
 

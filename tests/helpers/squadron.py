@@ -171,16 +171,20 @@ CHANNELS = {
 }
 
 
-def every_channel(guild: FakeGuild) -> TenantsFile:
-    """The test guild with a channel for every kind of post."""
-    tenant = TenantConfig(
-        guild_id=guild.id,
-        name=guild.name,
-        faction=FACTION,
-        channels={kind: guild.channel(name).id for kind, name in CHANNELS.items()},
-        officer_roles=(guild.role("Officer").id,),
+def every_channel(*guilds: FakeGuild) -> TenantsFile:
+    """The test guilds, each with a channel for every kind of post."""
+    return TenantsFile(
+        tenants=tuple(
+            TenantConfig(
+                guild_id=guild.id,
+                name=guild.name,
+                faction=FACTION,
+                channels={kind: guild.channel(name).id for kind, name in CHANNELS.items()},
+                officer_roles=(guild.role("Officer").id,),
+            )
+            for guild in guilds
+        )
     )
-    return TenantsFile(tenants=(tenant,))
 
 
 @asynccontextmanager
@@ -190,10 +194,11 @@ async def running_warden(
     sqlite_url: str,
     tmp_path: Path,
     ticks: FakeTickSource,
+    *others: FakeGuild,
     **settings: Any,
 ) -> AsyncIterator[Squadron]:
-    """A bot on `sqlite_url` whose tick sources are `ticks`; a second call on the same database
-    is a second bot process."""
+    """A bot on `sqlite_url` whose tick sources are `ticks`, serving `guild` and `others`; a
+    second call on the same database is a second bot process."""
     values = {
         "discord_token": "fake-bot-token",
         "tick_primary_url": ticks.url(ticks.primary, PRIMARY_PATH),
@@ -202,7 +207,7 @@ async def running_warden(
     }
     bot = build_bot(
         settings_for(sqlite_url, tmp_path, **(values | settings)),
-        every_channel(guild),
+        every_channel(guild, *others),
         guild_ready_timeout=0.05,
     )
     async with fake.run_bot(bot):

@@ -5,7 +5,7 @@ holding data (`test_upgrade_to_<revision>`, see `tests.helpers.databases.migrate
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import column, delete, func, insert, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bgs import outbox, summaries
+from bgs import outbox, summaries, ticks
 from bgs.ingest import replace_activity
 from bgs.periods import period_for
 from db.database import Database, create_engine
@@ -248,6 +248,48 @@ async def test_upgrade_to_0008_first_week(empty_database_url: str) -> None:
                 select(Activity.thargoid_kills).where(Activity.cmdr == "Bob")
             )
             assert sorted(stored.scalars()) == [0, 1]
+    finally:
+        await db.dispose()
+
+
+async def test_upgrade_to_0010_guild_ticks(empty_database_url: str) -> None:
+    """Galaxy ticks stored before the revision (one of them by an officer's old `/tick set`)
+    stay every guild's ticks; afterwards an officer's tick is their own guild's alone."""
+    await migrate(empty_database_url, previous("0010_guild_ticks"))
+    db = Database(empty_database_url)
+    naive = NOW.replace(tzinfo=None)
+    try:
+        async with db.engine().begin() as connection:
+            for guild, name in ((GUILD, "Alpha Wing"), (GUILD + 1, "Beta Wing")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO guilds (guild_id, name, source, post_tick_delay_minutes,"
+                        " daily_summary, cz_summaries, conflict_digest, conflict_digest_hours,"
+                        " registered_at) VALUES (:guild, :name, 'discord', 15, :yes, :yes, :yes,"
+                        " '0,6,12,18', :now)"
+                    ),
+                    {"guild": guild, "name": name, "yes": True, "now": naive},
+                )
+            for days, source in ((2, "zoy"), (1, "manual")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO galaxy_ticks (tick_time, source, seen_at)"
+                        " VALUES (:tick, :source, :tick)"
+                    ),
+                    {"tick": naive - timedelta(days=days), "source": source},
+                )
+        await migrate(empty_database_url)
+
+        galaxy = (await ticks.tick_status(db, NOW)).latest
+        assert galaxy is not None
+        assert (galaxy.tick_time, galaxy.source) == (NOW - timedelta(days=1), ticks.MANUAL)
+        assert (await ticks.tick_status(db, NOW, GUILD)).latest == galaxy
+        own = NOW - timedelta(hours=1)
+        assert (await ticks.store_guild_tick(db, GUILD, own, 7, NOW)).new
+        alpha = (await ticks.tick_status(db, NOW, GUILD)).latest
+        assert alpha is not None and (alpha.tick_time, alpha.source) == (own, ticks.OFFICER)
+        assert (await ticks.tick_status(db, NOW, GUILD + 1)).latest == galaxy
+        assert (await ticks.tick_status(db, NOW)).latest == galaxy
     finally:
         await db.dispose()
 

@@ -60,7 +60,9 @@ def test_missing_file_means_no_tenants(tmp_path: Path) -> None:
 
 
 def test_committed_example_is_valid() -> None:
+    """The shipped file loads and keeps registration closed: anyone can invite a bot."""
     loaded = load_tenants(Path(__file__).resolve().parents[2] / "tenants.json")
+    assert loaded.open_registration is False
     for entry in loaded.tenants:
         assert entry.api_keys == ()
 

@@ -21,3 +21,28 @@ async def posting_squadron(
     """Replaces the e2e `squadron` in these tests: `running_warden` with every channel set."""
     async with running_warden(fake, guild, sqlite_url, tmp_path, ticks) as running:
         yield running
+
+
+@pytest.fixture
+def beta(fake: FakeDiscord, guild: FakeGuild) -> FakeGuild:
+    """A second guild on the fake Discord, with the same channels as the test guild."""
+    return fake.add_guild(
+        guild.id + (7 << 22),
+        "Beta Wing",
+        channels=["general", "bgs-tick", "bgs-summary", "bgs-conflict", "bgs-alerts"],
+        roles=["Officer", "Pilot"],
+    )
+
+
+@pytest.fixture
+async def two_squadrons(
+    fake: FakeDiscord,
+    guild: FakeGuild,
+    beta: FakeGuild,
+    sqlite_url: str,
+    tmp_path: Path,
+    ticks: FakeTickSource,
+) -> AsyncIterator[tuple[Squadron, Squadron]]:
+    """One bot serving two guilds (the test guild and `beta`), each with every channel set."""
+    async with running_warden(fake, guild, sqlite_url, tmp_path, ticks, beta) as alpha:
+        yield alpha, Squadron(fake, beta, alpha.bot)

@@ -4,25 +4,31 @@ and `/tick show`, `/tick refresh`, `/tick set`."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bgs.ticks import MANUAL, PRIMARY, tick_status
+from bgs.ticks import MANUAL, OFFICER, PRIMARY, tick_status
 from settings import ChannelKind
 from tests.fakes.fake_discord import SEND_MESSAGES, FakeDiscord, FakeGuild
 from tests.fakes.tick_source import FakeTickSource, Mode
+from tests.helpers.processes import ROOT
 from tests.helpers.squadron import (
     DENIED,
     GUILD,
     Squadron,
+    announcements,
     ledger_rows,
     notices,
     posts,
     running_warden,
     set_channel,
     ticks_of,
+    titles,
 )
 
 T0 = datetime(2026, 11, 25, 11, 0, 2, tzinfo=UTC)  # the tick stored before
@@ -211,7 +217,7 @@ async def test_tick_show(squadron: Squadron) -> None:
     text = record.text()
     assert f"**Time:** {stamp(tick)} ({stamp(tick, 'R')})" in text
     assert "**Age:** 2 h" in text
-    assert "**Source:** set by an officer" in text
+    assert "**Source:** recorded by hand" in text
     assert "⚠️" not in text
 
 
@@ -303,23 +309,30 @@ async def test_tick_refresh_is_for_officers(squadron: Squadron, ticks: FakeTickS
 
 
 @pytest.mark.parametrize("layout", ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%SZ"])
-async def test_tick_set_records_a_manual_tick_and_announces_it(
+async def test_tick_set_records_the_guilds_own_tick_and_announces_it(
     squadron: Squadron, ticks: FakeTickSource, layout: str
 ) -> None:
     ticks.primary.mode = ticks.fallback.mode = Mode.DOWN
-    await stored_before(squadron, datetime.now(UTC) - timedelta(hours=30))
+    galaxy = minute(datetime.now(UTC)) - timedelta(hours=30)
+    await stored_before(squadron, galaxy)
     tick = minute(datetime.now(UTC)) - timedelta(hours=1)
 
     record = await squadron.officer("tick set", {"time": tick.strftime(layout)})
 
     assert record.ephemeral
-    assert f"Recorded a manual galaxy tick at {stamp(tick)}" in record.text()
+    assert f"Recorded this server's tick at {stamp(tick)}" in record.text()
+    assert "other servers are not affected" in record.text()
     assert f"Announced in <#{squadron.channel('bgs-tick')}>." in record.text()
     [post] = posts(squadron, "bgs-tick")
-    assert "**Source:** set by an officer" in post.text()
-    status = await tick_status(squadron.bot.services.db)
-    assert status.latest is not None
-    assert (status.latest.tick_time, status.latest.source) == (tick, MANUAL)
+    assert "**Source:** set by an officer of this server" in post.text()
+    db = squadron.bot.services.db
+    own = (await tick_status(db, guild_id=squadron.guild.id)).latest
+    assert own is not None and (own.tick_time, own.source) == (tick, OFFICER)
+    shared = (await tick_status(db)).latest  # the galaxy tick is not moved
+    assert shared is not None and (shared.tick_time, shared.source) == (galaxy, MANUAL)
+    shown = await squadron.member("tick show")
+    assert f"**Time:** {stamp(tick)}" in shown.text()
+    assert "**Source:** set by an officer of this server" in shown.text()
 
 
 @pytest.mark.parametrize("text", ["yesterday", "2026-11-26", "11:00", "2026-13-40 11:00"])
@@ -350,7 +363,7 @@ async def test_tick_set_refuses_a_future_or_older_tick(squadron: Squadron) -> No
     )
     assert older.text().startswith("The tick was not recorded: older than the last stored tick")
     assert f"The last tick is {stamp(last)}" in older.text()
-    status = await tick_status(squadron.bot.services.db)
+    status = await tick_status(squadron.bot.services.db, guild_id=squadron.guild.id)
     assert status.latest is not None and status.latest.tick_time == last
     assert posts(squadron, "bgs-tick") == []
 
@@ -358,7 +371,130 @@ async def test_tick_set_refuses_a_future_or_older_tick(squadron: Squadron) -> No
 async def test_tick_set_is_for_officers(squadron: Squadron) -> None:
     record = await squadron.member("tick set", {"time": "2026-11-26 11:00"})
     assert record.text() == DENIED.format(squadron.officer_role)
-    assert (await tick_status(squadron.bot.services.db)).latest is None
+    db = squadron.bot.services.db
+    assert (await tick_status(db, guild_id=squadron.guild.id)).latest is None
+
+
+# -- whose tick: a guild's own, the galaxy's -------------------------------------------------
+
+
+async def test_an_officers_tick_is_posted_in_their_guild_alone(
+    two_squadrons: tuple[Squadron, Squadron], ticks: FakeTickSource
+) -> None:
+    """Guild A's officer sets A's tick: only A announces it and posts its post-tick summary;
+    B sees nothing and keeps the galaxy tick. A later galaxy tick from the sources reaches
+    both, and supersedes A's own tick."""
+    alpha, beta = two_squadrons
+    ticks.primary.mode = ticks.fallback.mode = Mode.DOWN
+    now = minute(datetime.now(UTC))
+    galaxy = now - timedelta(hours=30)
+    await stored_before(alpha, galaxy)
+    own = now - timedelta(hours=3)
+
+    record = await alpha.officer("tick set", {"time": f"{own:%Y-%m-%d %H:%M}"})
+    summaries = announcements(alpha.bot)
+    await summaries.post_tick_summaries(now=datetime.now(UTC) + timedelta(minutes=16))
+
+    assert f"Announced in <#{alpha.channel('bgs-tick')}>." in record.text()
+    assert [stamp(own) in post.text() for post in posts(alpha, "bgs-tick")] == [True]
+    assert titles(alpha, "bgs-summary") == ["📊 Tick summary"]
+    assert stamp(own) in posts(alpha, "bgs-summary")[0].text()
+    assert posts(beta, "bgs-tick") == posts(beta, "bgs-summary") == []
+    db = alpha.bot.services.db
+    theirs = (await tick_status(db, guild_id=beta.guild.id)).latest
+    assert theirs is not None and theirs.tick_time == galaxy
+    assert f"**Time:** {stamp(galaxy)}" in (await beta.member("tick show")).text()
+    assert await ledger_rows(beta, "tick") == await ledger_rows(beta, "post_tick") == []
+
+    later = now - timedelta(hours=1)
+    ticks.primary.mode = Mode.NORMAL
+    ticks.primary.tick = later
+    await ticks_of(alpha.bot).tick_poll()
+    await summaries.post_tick_summaries(now=datetime.now(UTC) + timedelta(minutes=16))
+
+    for squadron in (alpha, beta):
+        assert stamp(later) in posts(squadron, "bgs-tick")[-1].text()
+        assert ZOY in posts(squadron, "bgs-tick")[-1].text()
+        assert stamp(later) in posts(squadron, "bgs-summary")[-1].text()
+        status = await tick_status(db, guild_id=squadron.guild.id)
+        assert status.latest is not None and status.latest.tick_time == later
+    assert len(posts(alpha, "bgs-tick")) == len(posts(alpha, "bgs-summary")) == 2
+    assert len(posts(beta, "bgs-tick")) == len(posts(beta, "bgs-summary")) == 1
+
+
+async def test_the_same_tick_from_a_source_is_not_announced_again(
+    two_squadrons: tuple[Squadron, Squadron], ticks: FakeTickSource
+) -> None:
+    """A galaxy tick within the duplicate window of A's own tick is the tick A announced:
+    B announces it, A does not announce it a second time."""
+    alpha, beta = two_squadrons
+    ticks.primary.mode = ticks.fallback.mode = Mode.DOWN
+    now = minute(datetime.now(UTC))
+    await stored_before(alpha, now - timedelta(hours=30))
+    own = now - timedelta(hours=1)
+    await alpha.officer("tick set", {"time": f"{own:%Y-%m-%d %H:%M}"})
+
+    ticks.primary.mode = Mode.NORMAL
+    ticks.primary.tick = own - timedelta(minutes=4)  # the detector's exact time
+    await ticks_of(alpha.bot).tick_poll()
+
+    assert [stamp(own) in post.text() for post in posts(alpha, "bgs-tick")] == [True]
+    [news] = posts(beta, "bgs-tick")
+    assert stamp(ticks.primary.tick) in news.text()
+
+
+async def test_the_operators_galaxy_tick_reaches_every_guild(
+    two_squadrons: tuple[Squadron, Squadron],
+    ticks: FakeTickSource,
+    sqlite_url: str,
+    tmp_path: Path,
+) -> None:
+    """`bot.py tick set` (a real subprocess on the bot's database) records the galaxy tick;
+    the bot announces it in every guild at its next poll, even with every source down."""
+    alpha, beta = two_squadrons
+    ticks.primary.mode = ticks.fallback.mode = Mode.DOWN
+    now = minute(datetime.now(UTC))
+    await stored_before(alpha, now - timedelta(hours=30))
+    await ticks_of(alpha.bot).tick_poll()  # the running bot has seen the last tick
+    tick = now - timedelta(hours=1)
+
+    code, out, err = await operator(sqlite_url, tmp_path, "tick", "set", f"{tick:%Y-%m-%d %H:%M}")
+    assert code == 0, err
+    assert f"recorded the galaxy tick {tick.isoformat()} for every guild" in out
+    await ticks_of(alpha.bot).tick_poll()
+
+    for squadron in (alpha, beta):
+        [post] = posts(squadron, "bgs-tick")
+        assert stamp(tick) in post.text() and "**Source:** recorded by hand" in post.text()
+
+    code, out, err = await operator(sqlite_url, tmp_path, "tick", "set", f"{tick:%Y-%m-%d %H:%M}")
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "error: the galaxy tick was not recorded: same tick as the last stored (last stored "
+        f"tick: {tick.isoformat()}). Give a UTC time after the last tick and not in the future."
+    )
+    code, _, err = await operator(sqlite_url, tmp_path, "tick", "set", "yesterday")
+    assert code == 1
+    assert "error: not a UTC date and time: 'yesterday'" in err
+    assert "Nothing was recorded." in err
+
+
+async def operator(sqlite_url: str, tmp_path: Path, *argv: str) -> tuple[int, str, str]:
+    """`python bot.py ARGV` as the operator runs it, on the test's database."""
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "TENANTS_FILE": str(tmp_path / "none")}
+    env.pop("DISCORD_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "bot.py",
+        *argv,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
 
 
 async def test_the_tick_http_session_closes_with_the_bot(
