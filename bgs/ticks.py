@@ -291,6 +291,28 @@ async def store_tick(
         log.info("new galaxy tick %s (source %s)", candidate.isoformat(), source)
     else:
         log.debug("tick %s from %s not stored: %s", candidate.isoformat(), source, rejected)
+    return _candidate_result(
+        candidate,
+        source,
+        previous=previous,
+        latest=latest,
+        rejected=rejected,
+        now=now,
+        errors=errors,
+    )
+
+
+def _candidate_result(
+    candidate: datetime,
+    source: str,
+    *,
+    previous: TickRecord | None,
+    latest: TickRecord | None,
+    rejected: str | None,
+    now: datetime,
+    errors: dict[str, str],
+) -> PollResult:
+    """What storing `candidate` did: new when nothing rejected it."""
     return PollResult(
         new=rejected is None,
         latest=latest,
@@ -368,12 +390,6 @@ async def store_guild_tick(
     latest = TickRecord(candidate, OFFICER, now) if rejected is None else previous
     if rejected is None:
         log.info("guild %s: tick %s recorded by %s", guild_id, candidate.isoformat(), set_by)
-    return PollResult(
-        new=rejected is None,
-        latest=latest,
-        previous=previous,
-        candidate=candidate,
-        source=OFFICER,
-        rejected=rejected,
-        overdue=tick_overdue(latest, now),
+    return _candidate_result(
+        candidate, OFFICER, previous=previous, latest=latest, rejected=rejected, now=now, errors={}
     )
