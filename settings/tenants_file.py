@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -37,7 +38,27 @@ class ChannelKind(StrEnum):
     RECRUITS = "recruits"
 
 
-Snowflake = Annotated[int, Field(gt=0, strict=True)]
+SNOWFLAKE_MAX = 2**63 - 1  # the databases keep ids as signed 64-bit integers
+DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII digits only: never other scripts' digits
+
+
+def snowflake(value: object) -> int:
+    """A Discord id (guild, channel, role) written as a JSON number or, as Discord's own API
+    writes them (and the only form JSON tools reading numbers as doubles keep exact), as a
+    string of digits."""
+    if isinstance(value, str) and DIGITS.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= SNOWFLAKE_MAX:
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ValueError(
+            "must be a Discord id: a whole number from 1 to 2**63-1, written as a number or "
+            f"as a string of digits (got {shown})"
+        )
+    return value
+
+
+Snowflake = Annotated[int, BeforeValidator(snowflake)]
 
 
 def from_env(value: object, pattern: re.Pattern[str], form: str) -> str:

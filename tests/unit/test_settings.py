@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bgs.listener_address import listener_address
-from settings import ChannelKind, ConfigError, load_settings, load_tenants
+from settings import ChannelKind, ConfigError, TenantsFile, load_settings, load_tenants
 
 KEY = "A" * 20 + "b" * 20
 
@@ -93,9 +97,10 @@ def test_committed_example_is_valid() -> None:
             "api_keys.0.key: must be an env:NAME reference (never the key itself)",
         ),
         (
-            {"tenants": [tenant(guild_id="111")]},
-            "tenant #1 (name 'Alpha Wing', guild_id '111'): guild_id: Input should be a valid "
-            "integer",
+            {"tenants": [tenant(guild_id="111a")]},
+            "tenant #1 (name 'Alpha Wing', guild_id '111a'): guild_id: must be a Discord id: a "
+            "whole number from 1 to 2**63-1, written as a number or as a string of digits (got "
+            "'111a')",
         ),
         (
             {"tenants": [tenant(officer_roles="2001")]},
@@ -110,6 +115,108 @@ def test_each_mistake_has_a_clear_message(tmp_path: Path, data: Any, message: st
         load_tenants(write(tmp_path, data))
     assert message in str(caught.value)
     assert str(caught.value).startswith(str(tmp_path / "tenants.json"))
+
+
+def test_ids_may_be_strings_of_digits(tmp_path: Path) -> None:
+    """Discord's API writes snowflakes as strings; JSON tools that read numbers as doubles can
+    only keep them exact that way."""
+    path = write(
+        tmp_path,
+        {
+            "tenants": [
+                tenant(
+                    guild_id="1300000000000000100",
+                    channels={"tick": "1300000000000000101", "alerts": 1300000000000000102},
+                    officer_roles=["1300000000000000103", 1300000000000000104],
+                ),
+                tenant(guild_id=1300000000000000200, name="Beta Wing"),
+            ]
+        },
+    )
+    loaded = load_tenants(path)
+    alpha = loaded.tenant(1300000000000000100)
+    assert alpha is not None
+    assert alpha.channels == {
+        ChannelKind.TICK: 1300000000000000101,
+        ChannelKind.ALERTS: 1300000000000000102,
+    }
+    assert alpha.officer_roles == (1300000000000000103, 1300000000000000104)
+    assert loaded.tenant(1300000000000000200) is not None
+
+
+def test_an_id_given_twice_as_number_and_string_is_one_guild(tmp_path: Path) -> None:
+    path = write(tmp_path, {"tenants": [tenant(guild_id=111), tenant(guild_id="111", name="B")]})
+    with pytest.raises(ConfigError, match="guild_id 111 appears more than once"):
+        load_tenants(path)
+
+
+NOT_AN_ID = "must be a Discord id: a whole number from 1 to 2**63-1"
+ID_FIELDS = {
+    "guild_id": lambda value: tenant(guild_id=value),
+    "channels.tick": lambda value: tenant(channels={"tick": value}),
+    "officer_roles.1": lambda value: tenant(officer_roles=[5, value]),
+}
+
+
+@pytest.mark.parametrize("field", ID_FIELDS)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        " 111",
+        "111 ",
+        "-111",
+        "+111",
+        "1_000",
+        "0x1f",
+        "1e3",
+        "１２３",  # full-width digits: digits to str.isdigit, not to Discord
+        "٣",  # Arabic-Indic three
+        "0",
+        "9223372036854775808",  # 2**63
+        "9" * 40,
+        0,
+        -5,
+        2**63,
+        1.5,
+        1e18,
+        True,
+        None,
+        [111],
+        {"id": 111},
+    ],
+)
+def test_anything_but_an_id_is_refused_naming_the_field(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    path = write(tmp_path, {"tenants": [ID_FIELDS[field](value)]})
+    with pytest.raises(ConfigError) as caught:
+        load_tenants(path)
+    message = str(caught.value)
+    assert "tenant #1 (name 'Alpha Wing', guild_id " in message
+    assert f": {field}: {NOT_AN_ID}" in message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1, max_value=2**63 - 1), st.booleans())
+def test_every_id_loads_the_same_as_number_or_string(number: int, as_text: bool) -> None:
+    value: int | str = str(number) if as_text else number
+    entry = TenantsFile.model_validate(
+        {"tenants": [tenant(guild_id=value, channels={"tick": value}, officer_roles=[value])]}
+    ).tenants[0]
+    assert (entry.guild_id, entry.channels[ChannelKind.TICK], entry.officer_roles) == (
+        number,
+        number,
+        (number,),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30).filter(lambda text: not re.fullmatch(r"[0-9]+", text)))
+def test_no_other_text_is_an_id(text: str) -> None:
+    """Only ASCII digits: signs, spaces, separators and other scripts' digits are refused."""
+    with pytest.raises(ValidationError, match=re.escape(NOT_AN_ID)):
+        TenantsFile.model_validate({"tenants": [tenant(guild_id=text)]})
 
 
 def test_env_key_must_be_plugin_safe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
