@@ -91,9 +91,10 @@ def leaderboard_entry(
     the server name of the member they are linked to, the value; then the other figures."""
     rank = f" ({plain(row.squadron_rank)})" if row.squadron_rank else ""
     who = f" · {plain(member)}" if member else ""
+    value = metric_value(metric, row.value(metric.key))
     return "\n".join(
         [
-            f"**{place}. {row.cmdr}**{rank}{who} — {metric_value(metric, row.value(metric.key))}",
+            f"**{place}. {plain(row.cmdr)}**{rank}{who} — {value}",
             metric_figures(row),
         ]
     )
@@ -102,7 +103,8 @@ def leaderboard_entry(
 def system_entry(data: SystemData) -> str:
     """'• **Alpha** — 25 events · newest <t:…:R> · ⚠️ 1 d 2 h before the tick'."""
     parts = [
-        f"• **{data.system}** — {number(data.events)} event{'' if data.events == 1 else 's'}",
+        f"• **{plain(data.system)}** — {number(data.events)} "
+        + ("event" if data.events == 1 else "events"),
         f"newest {ts(data.newest, 'R')}",
     ]
     age = data.age_at_tick
@@ -112,7 +114,8 @@ def system_entry(data: SystemData) -> str:
 
 
 def unvisited_entry(system: UnvisitedSystem) -> str:
-    return f"• **{system.system}** — {', '.join(system.objectives)}"
+    objectives = ", ".join(plain(title) for title in system.objectives)
+    return f"• **{plain(system.system)}** — {objectives}"
 
 
 def marked_systems(
@@ -130,7 +133,7 @@ def marked_systems(
     shown = {row.system for row in activity} | war.keys()
     for system, system_marks in sorted(marks.items(), key=lambda item: item[0] or ""):
         if system not in shown:
-            lines.append(marked(f"__{system or 'unknown system'}__", system_marks))
+            lines.append(marked(f"__{plain(system or 'unknown system')}__", system_marks))
     return lines
 
 

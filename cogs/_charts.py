@@ -4,18 +4,23 @@ Drawn with matplotlib's object API, a `Figure` on its own `FigureCanvasAgg`: no 
 display and no global backend, so nothing else in the process is affected. `chart_file` draws
 in a worker thread (`asyncio.to_thread`) so the event loop never waits for matplotlib, and one
 lock lets only one drawing run at a time (matplotlib does not promise thread safety).
+
+Labels are names from members' data (cmdrs, factions): every text is drawn literally, never as
+matplotlib math (`$x^2$`) nor TeX (`_literal_text`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, ParamSpec, TypeVar
 
 import discord
+import matplotlib
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -44,12 +49,28 @@ CREDIT_SERIES: Final[tuple[tuple[str, Callable[[ActivityCounts], int], str], ...
 )
 
 _drawing = threading.Lock()
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _literal_text(draw: Callable[P, R]) -> Callable[P, R]:
+    """Run `draw` with matplotlib reading every text literally: a `$` in a cmdr's name shows
+    as `$`. Texts take the setting when they are made, tick labels when the figure is drawn,
+    so both building a figure and saving it run under it."""
+
+    @functools.wraps(draw)
+    def literally(*args: P.args, **kwargs: P.kwargs) -> R:
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return draw(*args, **kwargs)
+
+    return literally
 
 
 def _abbreviated(axis: Axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _position: abbreviate(value)))
 
 
+@_literal_text
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure)  # attaches itself: the figure renders with Agg, whatever pyplot uses
@@ -60,6 +81,12 @@ def _png(figure: Figure) -> bytes:
 def leaderboard_png(title: str, axis_label: str, bars: Sequence[tuple[str, float]]) -> bytes:
     """Horizontal bars, the first of `bars` on top (at most `MAX_BARS`), each labelled with its
     abbreviated value."""
+    return _png(leaderboard_figure(title, axis_label, bars))
+
+
+@_literal_text
+def leaderboard_figure(title: str, axis_label: str, bars: Sequence[tuple[str, float]]) -> Figure:
+    """The figure of `leaderboard_png`."""
     shown = list(bars)[:MAX_BARS]
     values = [value for _, value in shown]
     figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
@@ -78,12 +105,18 @@ def leaderboard_png(title: str, axis_label: str, bars: Sequence[tuple[str, float
     axes.set_xlabel(axis_label)
     axes.set_ylabel("Cmdr")
     axes.grid(axis="x", alpha=0.3)
-    return _png(figure)
+    return figure
 
 
 def faction_ticks_png(faction: str, ticks: Sequence[TickActivity]) -> bytes:
     """Two panels over the ticks, oldest left: the influence members gave the faction, and the
     credits they earned for it, stacked by kind."""
+    return _png(faction_ticks_figure(faction, ticks))
+
+
+@_literal_text
+def faction_ticks_figure(faction: str, ticks: Sequence[TickActivity]) -> Figure:
+    """The figure of `faction_ticks_png`."""
     figure = Figure(figsize=(WIDTH, TALL), dpi=DPI, layout="constrained")
     influence_axes, credit_axes = figure.subplots(2, 1, sharex=True)
     positions = list(range(len(ticks)))
@@ -111,7 +144,7 @@ def faction_ticks_png(faction: str, ticks: Sequence[TickActivity]) -> bytes:
         positions, labels=[f"{tick.ticktime:%d %b}\n{tick.ticktime:%H:%M}" for tick in ticks]
     )
     figure.suptitle(f"{faction}: members' activity over the last {len(ticks)} ticks")
-    return _png(figure)
+    return figure
 
 
 def _draw_alone(draw: Callable[[], bytes]) -> bytes:

@@ -15,7 +15,7 @@ from bgs.conflicts import (
     DigestEntry,
     Side,
 )
-from cogs._ui import COLOUR, embed, pages, ts
+from cogs._ui import COLOUR, embed, pages, plain, ts
 
 WAR_TYPES = {"war": "war", "civilwar": "civil war", "election": "election"}
 WON = discord.Colour.green()
@@ -23,22 +23,22 @@ LOST = discord.Colour.red()
 
 
 def war_label(war_type: str) -> str:
-    return WAR_TYPES.get(war_type, war_type)
+    return WAR_TYPES.get(war_type) or plain(war_type)
 
 
 def _stakes(first: Side, second: Side) -> str:
-    return f"Stakes: {first.stake or 'none'} · {second.stake or 'none'}"
+    return f"Stakes: {plain(first.stake or 'none')} · {plain(second.stake or 'none')}"
 
 
 def _score(first: Side, second: Side) -> str:
     """'**Alpha Defence Force** 2 – 1 Alpha Pirates' (days won)."""
-    return f"**{first.name}** {first.won_days} – {second.won_days} {second.name}"
+    return f"**{plain(first.name)}** {first.won_days} – {second.won_days} {plain(second.name)}"
 
 
 def _conflict_lines(view: ConflictView) -> list[str]:
     """Where, what, the score and the stakes."""
     return [
-        f"**{view.system_name}** — {war_label(view.war_type)}, {view.status.value}",
+        f"**{plain(view.system_name)}** — {war_label(view.war_type)}, {view.status.value}",
         _score(view.side1, view.side2),
         _stakes(view.side1, view.side2),
     ]
@@ -58,14 +58,14 @@ def digest_embeds(faction: str, entries: Sequence[DigestEntry]) -> list[discord.
         "\n".join(
             [
                 *_conflict_lines(entry.conflict),
-                f"Cmdrs: {', '.join(entry.cmdrs) or 'nobody yet'}",
+                f"Cmdrs: {', '.join(plain(cmdr) for cmdr in entry.cmdrs) or 'nobody yet'}",
                 f"Data from {ts(entry.conflict.last_seen, 'R')}",
             ]
         )
         + "\n"
         for entry in entries
     ]
-    return pages(f"🛡️ {faction}: conflicts this tick", blocks)
+    return pages(f"🛡️ {plain(faction)}: conflicts this tick", blocks)
 
 
 _TITLES = {
@@ -87,11 +87,11 @@ def _result(change: ConflictChange) -> str:
 def change_embed(change: ConflictChange) -> discord.Embed:
     """The post for one conflict change (the guild's faction's, or a protected faction's)."""
     title = _TITLES[change.kind].format(
-        war=war_label(change.war_type), system=change.system_name, result=_result(change)
+        war=war_label(change.war_type), system=plain(change.system_name), result=_result(change)
     )
     lines = []
     if not change.guild_faction:
-        lines.append(f"🛡️ Protected faction **{change.subject.name}**")
+        lines.append(f"🛡️ Protected faction **{plain(change.subject.name)}**")
     lines.append(_score(change.subject, change.opponent))
     if change.previous_days is not None and change.kind in (
         ChangeKind.DAY_WON,
@@ -104,7 +104,7 @@ def change_embed(change: ConflictChange) -> discord.Embed:
         lines.append("The game no longer lists it; the score is the last one seen.")
     elif change.status is ConflictStatus.PENDING:
         lines.append("Status: pending (fighting starts after the next tick)")
-    reporter = f"CMDR {change.cmdr}" if change.cmdr else "a member"
+    reporter = f"CMDR {plain(change.cmdr)}" if change.cmdr else "a member"
     lines.append(f"Seen by {reporter} {ts(change.observed_at, 'R')}")
     return embed(title, "\n".join(lines), colour=_colour(change))
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Final, Literal
 
 from bgs.protected import KIND_LABELS, KIND_UNITS, HarmKind, HarmSummary, KindTotal, signed
-from cogs._ui import abbreviate, number
+from cogs._ui import abbreviate, number, plain
 
 # How a mark names the work it counts (one, several); the kinds not listed are amounts.
 _MARK_NOUNS: Final[Mapping[HarmKind, tuple[str, str]]] = {
@@ -27,7 +27,7 @@ _COUNTED_UNITS: Final = frozenset({"CZ", "objective"})  # units whose amount is 
 
 
 def cmdr_label(cmdr: str | None) -> str:
-    return f"CMDR {cmdr}" if cmdr else "An unknown cmdr"
+    return f"CMDR {plain(cmdr)}" if cmdr else "An unknown cmdr"
 
 
 def total_text(kind: HarmKind, total: KindTotal) -> str:
@@ -69,7 +69,7 @@ def harm_marks(
         kinds[row.kind] = KindTotal(before.count + row.count, before.amount + row.amount)
     return {
         key: [
-            f"⚠️ harmed {faction} ("
+            f"⚠️ harmed {plain(faction)} ("
             + ", ".join(_mark_part(kind, kinds[kind]) for kind in HarmKind if kind in kinds)
             + ")"
             for faction, kinds in sorted(factions.items())

@@ -105,7 +105,10 @@ def list_embeds(
     system: str | None,
     faction: str | None,
 ) -> list[discord.Embed]:
-    filters = [f"system {system}" if system else "", f"faction {faction}" if faction else ""]
+    filters = [
+        f"system {plain(system)}" if system else "",
+        f"faction {plain(faction)}" if faction else "",
+    ]
     about = " and ".join(filter(None, filters))
     header = f"About {about}." if about else ""
     if not objectives:
@@ -172,7 +175,7 @@ def show_embeds(objective: ObjectiveProgress, now: datetime) -> list[discord.Emb
     if not lines:
         lines = ["", "No targets yet: officers add them with `/objective target-add`."]
     return pages(
-        f"{stars(objective.priority)} {objective.title}",
+        f"{stars(objective.priority)} {plain(objective.title)}",
         lines,
         header="\n".join(header),
         footer=f"Objective #{objective.id} · live progress from members' BGS-Tally data",

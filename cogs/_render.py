@@ -131,7 +131,8 @@ def faction_label(row: FactionActivity, *, influence: bool = False) -> str:
     details = [row.state] if row.state and row.state != "None" else []
     if influence and row.influence is not None:
         details.append(f"{row.influence:.1%}")
-    return f"{row.faction} ({', '.join(details)})" if details else row.faction
+    name = plain(row.faction)
+    return f"{name} ({', '.join(details)})" if details else name
 
 
 def system_lines(
@@ -231,7 +232,7 @@ def top_sections(
         if metric not in metrics:
             return []
         best = [row for row in ranked(rows, metric) if row.value(metric) > 0][:TOP]
-        return numbered(f"{row.cmdr} — {text(row)}" for row in best)
+        return numbered(f"{plain(row.cmdr)} — {text(row)}" for row in best)
 
     sections = [
         Section(
@@ -247,7 +248,7 @@ def top_sections(
         Section(
             "🗳️ Influence by faction",
             numbered(
-                f"{row.cmdr} — {row.faction} {row.influence:+,}"
+                f"{plain(row.cmdr)} — {plain(row.faction)} {row.influence:+,}"
                 for row in by_faction
                 if row.influence > 0
             ),
@@ -255,7 +256,10 @@ def top_sections(
     ]
     if faction:
         sections.append(
-            Section(f"🗳️ Influence for {faction}", top("influence", lambda r: f"{r.influence:+,}"))
+            Section(
+                f"🗳️ Influence for {plain(faction)}",
+                top("influence", lambda r: f"{r.influence:+,}"),
+            )
         )
     sections += [Section(title, top(metric, amount(metric))) for title, metric in AMOUNT_SECTIONS]
     return [section for section in sections if section.lines]
@@ -287,15 +291,15 @@ def cz_lines(rows: Sequence[SpaceCZ | GroundCZ]) -> list[str]:
     lines = [f"**Total: {sizes(total)}**", "", "**Fought for**"]
     factions = cz_totals(rows, lambda row: row.faction or "unknown faction")
     for faction, count in sorted(factions.items(), key=lambda item: (-item[1].total, item[0])):
-        lines.append(f"• {faction}: {sizes(count)}")
+        lines.append(f"• {plain(faction)}: {sizes(count)}")
     ground = [row for row in rows if isinstance(row, GroundCZ)]
     if ground:
         lines += ["", "**Settlements**"]
         settlements = cz_totals(ground, lambda row: row.settlement or "unknown settlement")
         for settlement, count in sorted(settlements.items(), key=lambda i: (-i[1].total, i[0])):
-            lines.append(f"• {settlement}: {count.total}")
+            lines.append(f"• {plain(settlement)}: {count.total}")
     lines += ["", "**Cmdrs**"]
     by_cmdr = cz_totals(rows, lambda row: row.cmdr)
     ranking = sorted(by_cmdr.items(), key=lambda item: (-item[1].total, item[0]))
-    lines += numbered(f"{cmdr} — {sizes(count)}" for cmdr, count in ranking)
+    lines += numbered(f"{plain(cmdr)} — {sizes(count)}" for cmdr, count in ranking)
     return lines

@@ -406,9 +406,9 @@ class Activity(commands.Cog):
                 else await space_czs(session, resolved, system)
             )
         kind, title = ("ground CZs", "🪖 Ground CZs") if ground else ("space CZs", "🚀 Space CZs")
-        where = f" in {system}" if system else ""
+        where = f" in {plain(system)}" if system else ""
         blocks = [
-            "\n".join([f"__{name}__", *cz_lines(system_rows), ""])
+            "\n".join([f"__{plain(name)}__", *cz_lines(system_rows), ""])
             for name, system_rows in cz_by_system(rows).items()
         ]
         reply = result_reply(

@@ -30,7 +30,7 @@ from cogs._checks import (
 from cogs._errors import UserError
 from cogs._keys import paste_steps
 from cogs._member_views import key_choice, key_line, settings_lines
-from cogs._ui import EmbedField, Reply, embed, pages, send, when
+from cogs._ui import EmbedField, Reply, embed, pages, plain, send, when
 from db.models import Tenant
 from settings import VERSION, ChannelKind
 
@@ -64,8 +64,9 @@ class Admin(commands.Cog):
         db = warden(interaction).services.db
         async with db.tenant(tenant.guild_id) as session:
             keys = await apikeys.list_keys(session)
+        faction = plain(tenant.faction) if tenant.faction else "not set — `/config faction`"
         lines = [
-            f"**Faction:** {tenant.faction or 'not set — `/config faction`'}",
+            f"**Faction:** {faction}",
             f"**Configured from:** {tenant.source}",
             "",
             "**Channels**",
@@ -107,7 +108,8 @@ class Admin(commands.Cog):
         tenant = await self._update(interaction, lambda tenant: tenants.set_faction(tenant, name))
         name = tenant.faction or ""
         await send(
-            interaction, Reply(content=f"The squadron's faction is now **{name}**.", ephemeral=True)
+            interaction,
+            Reply(content=f"The squadron's faction is now **{plain(name)}**.", ephemeral=True),
         )
 
     @config_faction.autocomplete("name")

@@ -85,7 +85,7 @@ from cogs._render import (
     system_lines,
     top_sections,
 )
-from cogs._ui import number, pages, ts
+from cogs._ui import number, pages, plain, ts
 from db.models import Tenant
 from settings import ChannelKind
 
@@ -109,7 +109,7 @@ TOP_CONTRIBUTORS = 10
 
 def _harm_text(rows: Iterable[HarmTotal]) -> str:
     return ", ".join(
-        f"{row.cmdr or 'unknown cmdr'}: {KIND_LABELS[row.kind]} ×{row.count}"
+        f"{plain(row.cmdr or 'unknown cmdr')}: {KIND_LABELS[row.kind]} ×{row.count}"
         + (f" ({number(abs(row.amount))} {KIND_UNITS[row.kind]})" if row.amount else "")
         for row in rows
     )
@@ -145,7 +145,8 @@ def harm_lines(harm: HarmSummary) -> list[str]:
         return []
     lines = ["", "**⚠️ Work against protected factions**"]
     for (system, faction), rows in harm.by_system().items():
-        lines.append(f"• {faction} in {system or 'an unknown system'}: {_harm_text(rows)}")
+        where = plain(system or "an unknown system")
+        lines.append(f"• {plain(faction)} in {where}: {_harm_text(rows)}")
     return lines
 
 
@@ -345,7 +346,7 @@ class Announcements(commands.Cog):
                     self.bot, tenant.guild_id, kind, key
                 ):
                     continue
-                embeds = cz_embeds(title.format(system), day, system_rows)
+                embeds = cz_embeds(title.format(plain(system)), day, system_rows)
                 await deliver(self.bot, tenant.guild_id, kind, key, summary, embeds)
 
         await for_each_tenant(self.bot, f"{what} summary", post)

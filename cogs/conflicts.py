@@ -19,7 +19,7 @@ from cogs._bot import Warden
 from cogs._checks import tenant_of, warden
 from cogs._conflict_posts import conflict_block
 from cogs._errors import UserError
-from cogs._ui import Reply, embed, pages, send, ts
+from cogs._ui import Reply, embed, pages, plain, send, ts
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class Conflicts(commands.Cog):
             faction, protected = await watched_factions(session)
             views = await current_conflicts(session, chosen, faction, protected, now)
         titles = {
-            Scope.OURS: f"Conflicts of {faction}",
+            Scope.OURS: f"Conflicts of {plain(faction or '')}",
             Scope.PROTECTED: "Conflicts of protected factions",
             Scope.ALL: "Every current conflict seen",
         }

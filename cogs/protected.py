@@ -89,7 +89,8 @@ def alert_embed(alert: HarmAlert) -> discord.Embed:
     used = 0
     for index, harm in enumerate(alert.harms):
         line = (
-            f"{ts(harm.timestamp, 't')} **{harm.system_name or 'unknown system'}** — {harm.detail}"
+            f"{ts(harm.timestamp, 't')} **{plain(harm.system_name or 'unknown system')}** — "
+            + plain(harm.detail)
         )
         if used + len(line) + 1 > HARM_LINES_SPACE:
             lines.append(f"… and {len(alert.harms) - index} more (counted in the totals)")
@@ -98,7 +99,7 @@ def alert_embed(alert: HarmAlert) -> discord.Embed:
         used += len(line) + 1
     totals = "\n".join(total_text(kind, total) for kind, total in alert.totals.items())
     return embed(
-        f"⚠️ {cmdr_label(alert.cmdr)} harmed {alert.faction}",
+        f"⚠️ {cmdr_label(alert.cmdr)} harmed {plain(alert.faction)}",
         "\n".join([*header, "", *lines]),
         [EmbedField("Totals", totals)],
         footer=ALERT_FOOTER,
@@ -129,7 +130,7 @@ def _entry(info: ProtectedInfo, tenant: Tenant, this_tick: int, this_week: int) 
     destination = _alerts_destination(info.channel_id, tenant) or "nowhere (no channel is set)"
     return "\n".join(
         [
-            f"**{info.name}**{about}",
+            f"**{plain(info.name)}**{about}",
             f"Alerts: {destination} · protected since {ts(info.created_at, 'D')}",
             f"Harm: {this_tick} this tick · {this_week} in the last 7 days",
             "",
@@ -215,7 +216,7 @@ class Protected(commands.Cog):
             f"protected faction {info.name!r} (#{info.id}, channel {info.channel_id}, "
             f"force {force})",
         )
-        text = f"**{info.name}** is now protected. {_where_alerts_go(info, tenant)}"
+        text = f"**{plain(info.name)}** is now protected. {_where_alerts_go(info, tenant)}"
         await send(interaction, Reply(content=text, ephemeral=True))
 
     @officer_only
@@ -259,8 +260,8 @@ class Protected(commands.Cog):
             f"edited protected faction {info.name!r} (#{info.id}): description "
             f"{info.description!r}, channel {info.channel_id}",
         )
-        shown = f"“{info.description}”" if info.description else "none"
-        text = f"**{info.name}** — description: {shown}. {_where_alerts_go(info, tenant)}"
+        shown = f"“{plain(info.description)}”" if info.description else "none"
+        text = f"**{plain(info.name)}** — description: {shown}. {_where_alerts_go(info, tenant)}"
         await send(interaction, Reply(content=text, ephemeral=True))
 
     @officer_only
@@ -276,26 +277,28 @@ class Protected(commands.Cog):
             if recorded
             else ("no harm is recorded for it")
         )
-        name = info.name
+        name, shown = info.name, plain(info.name)
 
         async def remove_it(pressed: discord.Interaction) -> str:
             async with warden(pressed).services.db.tenant_write(tenant.guild_id) as session:
                 removed = await remove_protected(session, name)
             audit(pressed, f"removed protected faction {removed.name!r} (#{removed.id})")
-            return f"**{removed.name}** is no longer protected; its recorded harm was deleted."
+            return (
+                f"**{plain(removed.name)}** is no longer protected; its recorded harm was deleted."
+            )
 
         view = Confirm(
             interaction,
             verb="Remove",
             command="/protected remove",
             action=remove_it,
-            cancelled=f"Nothing was removed: **{name}** stays protected.",
-            timed_out=f"No answer in time; nothing was removed: **{name}** stays protected. "
+            cancelled=f"Nothing was removed: **{shown}** stays protected.",
+            timed_out=f"No answer in time; nothing was removed: **{shown}** stays protected. "
             "Run /protected remove again to remove it.",
             timeout=CONFIRM_TIMEOUT,
         )
         await interaction.response.send_message(
-            f"Remove **{info.name}** from the protected list? No more alerts are raised for it, "
+            f"Remove **{shown}** from the protected list? No more alerts are raised for it, "
             f"and {harm}.",
             view=view,
             ephemeral=True,

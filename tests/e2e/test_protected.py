@@ -153,19 +153,20 @@ def alert(
 # --------------------------------------------------------------------------------------------
 
 
+# Details as Discord receives them: names escaped (`cogs._ui.plain`), so they show literally.
 HARM_CASES = {
     "negative influence": (
         TRADERS,
         False,
         lambda at: influence(at, TRADERS, "+++", "DownBad"),
-        "−3 INF from mission “Mission_Delivery_name”",
+        "−3 INF from mission “Mission\\_Delivery\\_name”",
         "influence lost through missions: 1 (−3 INF)",
     ),
     "mission failed": (
         TRADERS,
         False,
         lambda at: mission_failed(at, TRADERS),
-        "failed mission “Mission_Courier_name” (fine 50,000 CR)",
+        "failed mission “Mission\\_Courier\\_name” (fine 50,000 CR)",
         "failed missions: 1 (50,000 CR)",
     ),
     "ship killed in a CZ": (
@@ -186,7 +187,7 @@ HARM_CASES = {
         PIRATES,
         True,
         lambda at: influence(at, ADF, "++"),
-        f"completed mission “Mission_Delivery_name” for {ADF} (+2 INF)",
+        f"completed mission “Mission\\_Delivery\\_name” for {ADF} (+2 INF)",
         "missions for the opponent: 1 (+2 INF)",
     ),
     "space CZ for the opponent": (
@@ -311,7 +312,7 @@ async def test_more_harm_in_the_tick_edits_the_message(
                 line(at, "murdered a ship (bounty 10,000 CR)"),
                 line(
                     at + timedelta(seconds=5),
-                    "failed mission “Mission_Courier_name” (fine 50,000 CR)",
+                    "failed mission “Mission\\_Courier\\_name” (fine 50,000 CR)",
                 ),
                 line(at + timedelta(seconds=9), "murdered a ship (bounty 10,000 CR)"),
             ],
