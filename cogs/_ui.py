@@ -4,6 +4,7 @@ timestamps, numbers and progress bars."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,11 +32,17 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
+# Every character Discord's markdown gives a meaning, escaped wherever it stands: a backslash
+# before ASCII punctuation shows that character. (`discord.utils.escape_markdown` guesses which
+# ones matter and leaves the second of two masked links in one name live.)
+MARKDOWN = re.compile(r"([\\*_~|`<>\[\]#-])")
+
+
 def plain(text: str) -> str:
     """Text from outside (a cmdr, system, faction, station or settlement name) shown exactly as
-    written: no markdown, no masked link, no mention or other `<…>` tag."""
-    escaped = discord.utils.escape_markdown(text).replace("<", "\\<")
-    return discord.utils.escape_mentions(escaped)
+    written: no markdown, no masked link, no mention or other `<…>` tag. The one escape for
+    names in every embed and post."""
+    return discord.utils.escape_mentions(MARKDOWN.sub(r"\\\1", text))
 
 
 def ts(instant: datetime, style: str = "f") -> str:

@@ -5,11 +5,22 @@ from __future__ import annotations
 import io
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import matplotlib.image
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from bgs.summaries import ActivityCounts, TickActivity
-from cogs._charts import MAX_BARS, chart_file, faction_ticks_png, leaderboard_png
+from cogs._charts import (
+    MAX_BARS,
+    chart_file,
+    faction_ticks_figure,
+    faction_ticks_png,
+    leaderboard_figure,
+    leaderboard_png,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -56,3 +67,44 @@ async def test_chart_file_draws_in_a_worker_thread() -> None:
     assert drawn_in and drawn_in[0] != loop_thread
     assert file.filename == "leaderboard.png"
     assert size_of(file.fp.read()) == (800, 450)
+
+
+HOSTILE = "$x^2$ *Ann*"
+
+
+def drawn(figure: Figure) -> RendererAgg:
+    FigureCanvasAgg(figure)
+    figure.canvas.draw()
+    renderer: RendererAgg = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    return renderer
+
+
+def test_chart_labels_are_drawn_literally(tmp_path: Path) -> None:
+    """A `$…$` in a cmdr's or faction's name is drawn as written, not as matplotlib math: the
+    text artists keep the text, do not parse math, and are as wide as the literal text."""
+    board = leaderboard_figure(f"Bounty vouchers · {HOSTILE}", "Cr", [(HOSTILE, 5.0)])
+    axes = board.axes[0]
+    renderer = drawn(board)
+    [label] = [text for text in axes.get_yticklabels() if text.get_text()]
+    start = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
+    ticks = faction_ticks_figure(HOSTILE, [TickActivity("zoy-1", start, ActivityCounts())])
+    drawn(ticks)
+    assert ticks._suptitle is not None
+    for text, shown in [
+        (label, HOSTILE),
+        (axes.title, f"Bounty vouchers · {HOSTILE}"),
+        (ticks._suptitle, f"{HOSTILE}: members' activity over the last 1 ticks"),
+    ]:
+        assert text.get_text() == shown
+        assert text.get_parse_math() is False
+    as_math = Text(0, 0, HOSTILE, figure=board, fontproperties=label.get_fontproperties())
+    as_math.set_parse_math(True)
+    literal_width = label.get_window_extent(renderer).width
+    assert literal_width > as_math.get_window_extent(renderer).width  # the `$`s and `^` drawn
+    (tmp_path / "literal.png").write_bytes(_png_of(board))
+
+
+def _png_of(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
