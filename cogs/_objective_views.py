@@ -20,6 +20,7 @@ from bgs.objectives import (
     ObjectiveProgress,
     TargetProgress,
     is_complete,
+    target_label,
 )
 from cogs._ui import abbreviate, clip, pages, plain, progress_bar, ts
 
@@ -48,7 +49,18 @@ def target_line(target: TargetProgress) -> str:
         target.type, target.progress, target.target_overall, target.kind.unit, target.complete
     )
     undermine = " (undermine)" if target.type == INFLUENCE and target.target_overall < 0 else ""
-    return f"{bracket} {target.label}{undermine}"
+    label = target_label(
+        target.type,
+        _named(target.effective_system),
+        _named(target.effective_faction),
+        _named(target.station),
+    )
+    return f"{bracket} {label}{undermine}"
+
+
+def _named(name: str | None) -> str | None:
+    """A name from members' data or an officer, escaped; None stays None."""
+    return None if name is None else plain(name)
 
 
 def overall_bar(objective: ObjectiveProgress) -> str:
@@ -165,7 +177,7 @@ def show_embeds(objective: ObjectiveProgress, now: datetime) -> list[discord.Emb
     header = []
     if objective.description:
         header.append(f"› {clip(plain(objective.description), DESCRIPTION_LENGTH)}")
-    where = [objective.faction or "any faction", objective.system or "any system"]
+    where = [plain(objective.faction or "any faction"), plain(objective.system or "any system")]
     header += [
         " · ".join([f"**{objective.type_label}**", *where]),
         _window(objective, "f") + _state(objective, now),

@@ -328,11 +328,12 @@ class Activity(commands.Cog):
             names = await members_of(session, {row.cmdr for row in rows})
         rows = ranked(rows, metric)
         where = f" in {plain(system)}" if system else ""
+        chart_where = f" in {system}" if system else ""  # matplotlib draws it literally
         bars = [(row.cmdr, float(row.value(metric))) for row in rows if row.value(metric)]
         files = []
         if bars:
             unit = f" ({chosen.unit})" if chosen.unit else ""
-            title = f"{chosen.label}{where} · {resolved.label}"
+            title = f"{chosen.label}{chart_where} · {resolved.label}"
             draw = partial(leaderboard_png, title, chosen.label + unit, bars)
             files.append(await chart_file(draw, "leaderboard.png"))
         header = [f"**Ranked by:** {chosen.label}"]

@@ -240,7 +240,10 @@ class Admin(commands.Cog):
                 session, label=label.strip()[:100] or "BGS-Tally", created_by=str(interaction.user)
             )
         audit(interaction, f"created API key #{info.id} ({info.label!r})")
-        lines = [f"New API key **{info.label}** (shown only now — copy it):", f"```\n{key}\n```"]
+        lines = [
+            f"New API key **{plain(info.label)}** (shown only now — copy it):",
+            f"```\n{key}\n```",
+        ]
         lines += paste_steps(bot.services.listener_address)
         if tenant_of(interaction).personal_keys_only:
             lines.append(
@@ -278,7 +281,7 @@ class Admin(commands.Cog):
         audit(interaction, f"revoked API key #{info.id} ({info.label!r})")
         await send(
             interaction,
-            Reply(content=f"Key **{info.label}** (#{info.id}) is revoked.", ephemeral=True),
+            Reply(content=f"Key **{plain(info.label)}** (#{info.id}) is revoked.", ephemeral=True),
         )
 
     @apikey_revoke.autocomplete("key")
