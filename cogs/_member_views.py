@@ -169,7 +169,7 @@ def key_line(view: KeyView) -> str:
     else:
         title = f"**{plain(info.label)}** (#{info.id}) — squadron key, {state}"
     used = when(info.last_used_at) if info.last_used_at else "never"
-    version = f"; plugin API {info.api_version}" if info.api_version else ""
+    version = f"; plugin API {plain(info.api_version)}" if info.api_version else ""
     cmdrs = ", ".join(cmdr_text(cmdr) for cmdr in view.cmdrs) or "none yet"
     return (
         f"{title}\ncreated {when(info.created_at)} by {plain(info.created_by)}; last used "

@@ -398,7 +398,7 @@ class Objectives(commands.Cog):
             f"added settlement #{settlement_id} ({name!r}, overall {overall}, individual "
             f"{individual}) to target #{target_id} of objective #{objective_id}",
         )
-        await self._changed(interaction, objective_id, f"Settlement “{name.strip()}” added.")
+        await self._changed(interaction, objective_id, f"Settlement “{plain(name.strip())}” added.")
 
     @officer_only
     @objective.command(
