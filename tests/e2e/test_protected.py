@@ -208,7 +208,7 @@ HARM_CASES = {
         PIRATES,
         True,
         lambda at: cz_objective(at, ADF),
-        f"completed a SpecOps space-CZ objective for {ADF}",
+        f"completed a SpecOps space\\-CZ objective for {ADF}",
         "CZ objectives for the opponent: 1",
     ),
     "combat bonds for the opponent": (
