@@ -274,7 +274,7 @@ class Ticks(commands.Cog):
             "announcement, post-tick summary and views) until a source reports a later galaxy "
             "tick; other servers are not affected.",
             _outcome_text(outcome, tenant)
-            + (" try `/tick set` again later." if outcome is Outcome.FAILED else ""),
+            + (" the tick is recorded all the same." if outcome is Outcome.FAILED else ""),
         ]
         await send(interaction, Reply([embed("Tick set", "\n".join(lines))]))
 
