@@ -63,7 +63,7 @@ class GalaxyFaction(Base):
     faction: Mapped[str] = mapped_column(String(NAME), primary_key=True)
     influence: Mapped[float] = mapped_column(Float)  # a 0..1 fraction, as the journal has it
     state: Mapped[str | None] = mapped_column(String(LABEL))
-    # [state, ...] and [{"State": s, "Trend": t}, ...] as the journal writes them
+    # lists of state names (the journal's trends are not kept)
     active_states: Mapped[list[Any]] = mapped_column(JSONDoc)
     pending_states: Mapped[list[Any]] = mapped_column(JSONDoc)
     recovering_states: Mapped[list[Any]] = mapped_column(JSONDoc)
