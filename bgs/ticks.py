@@ -27,7 +27,9 @@ A manual tick (`/tick set time`) goes through the same checks and is stored with
 
 from __future__ import annotations
 
+import bisect
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -267,3 +269,12 @@ async def _insert(
         .returning(GalaxyTick.id)
     )
     return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+def period_start(ticks: Sequence[datetime], at: datetime) -> datetime:
+    """The start of the galaxy tick period holding `at`: the newest of the (ascending) `ticks`
+    at or before it; before any known tick, the UTC day's midnight."""
+    index = bisect.bisect_right(ticks, at)
+    if index:
+        return ticks[index - 1]
+    return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
