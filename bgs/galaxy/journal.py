@@ -6,21 +6,25 @@ plugin sends the journal as the game wrote it, so every field is checked here: a
 one bad field is refused whole (`SnapshotError`, with a short `reason` for the feed's counts and
 a sentence naming the field), never stored in part. Integers must fit a signed 64-bit column
 (`SystemAddress` 63 bits), floats must be finite, strings must be valid Unicode (no lone
-surrogates) and fit their columns, and a timestamp more than `MAX_CLOCK_SKEW` in the future is
-refused: the sender's clock is wrong, and its report would hide every true one after it.
+surrogates, no NUL) and fit their columns, and a timestamp more than `MAX_CLOCK_SKEW` in the
+future is refused: the sender's clock is wrong, and its report would hide every true one after
+it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from bgs.events import parse_instant
+from bgs.events import Envelope, parse_instant
 from bgs.galaxy.snapshot import ConflictSnapshot, FactionSnapshot, SystemSnapshot
 from db.models import NAME
 from db.models.galaxy import LABEL
+
+log = logging.getLogger(__name__)
 
 BGS_EVENTS: Final = frozenset({"FSDJump", "Location", "CarrierJump"})
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
@@ -65,6 +69,8 @@ def _text(value: object, where: str, reason: str, limit: int) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise _fail(INVALID_TEXT, where, value, "valid Unicode (a lone surrogate)") from None
+    if "\x00" in value:  # PostgreSQL stores no NUL character in text
+        raise _fail(INVALID_TEXT, where, value, "text without a NUL character")
     if len(value) > limit:
         raise _fail(INVALID_TEXT, where, value, f"at most {limit} characters")
     return value
@@ -297,3 +303,18 @@ def parse_snapshot(event: Mapping[str, Any], now: datetime) -> SystemSnapshot:
         factions=factions,
         conflicts=_conflicts(event),
     )
+
+
+def member_snapshot(envelope: Envelope, now: datetime) -> SystemSnapshot | None:
+    """A member's FSDJump, Location or CarrierJump as a snapshot (the plugin may send
+    `SystemAddress` as a string: the envelope's parsed address is used); None for another
+    event, an unpopulated system, or a bad field (logged: the event itself is stored)."""
+    data = envelope.data
+    if envelope.system_address is not None and data.get("SystemAddress") != envelope.system_address:
+        data = {**data, "SystemAddress": envelope.system_address}
+    try:
+        return parse_snapshot(data, now)
+    except SnapshotError as exc:
+        if exc.reason not in (OTHER_EVENT, UNPOPULATED):
+            log.info("a member's %s gives no galaxy snapshot: %s", envelope.event, exc)
+        return None
