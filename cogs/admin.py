@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -12,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bgs import apikeys, members, tenants
+from bgs.galaxy.feed import feed_counts_text, feed_status
 from bgs.names import faction_names
 from cogs._autocomplete import name_choices
 from cogs._bot import Warden
@@ -310,10 +312,12 @@ class Admin(commands.Cog):
         async with services.db.tenant(tenant.guild_id) as session:
             notices = await tenants.recent_notices(session)
         address = services.listener_address
+        feed = await feed_status(services.db, services.settings.eddn_enabled, datetime.now(UTC))
         fields = [
             EmbedField("Bot", f"BGS Warden {VERSION}, {len(bot.guilds)} server(s)", True),
             EmbedField("Database", f"{services.db.engine(url).dialect.name}: {health}", True),
             EmbedField("Listener", address.problem or f"`{address.url}`"),
+            EmbedField("EDDN feed, last hour", feed_counts_text(feed)),
         ]
         if notices:
             fields.append(

@@ -149,26 +149,28 @@ async def feed_status(db: Database, enabled: bool, now: datetime) -> FeedStatus:
     return FeedStatus(enabled, await read_feed_state(db), counts, now)
 
 
-def feed_text(status: FeedStatus) -> tuple[bool | None, str, datetime | None]:
-    """The feed in one line for /status and the setup checklist: ok (None when turned off), the
-    text (`{at}` stands for the instant returned, which the reader sees in local time)."""
+def feed_line(status: FeedStatus) -> tuple[bool | None, str, datetime | None]:
+    """The feed in one line for the setup checklist: ok (None when turned off), the text
+    (`{at}` stands for the instant returned, which the reader sees in local time)."""
     state = status.state
     if not status.enabled:
         return None, "off (`EDDN_RELAY=off`): only members' own jumps update the galaxy", None
     if state is None:
-        return False, "no message yet: no process has reached the relay", None
+        return False, "no process has reached the relay yet", None
     if not status.consumed:
         return False, "no process consumes the feed now (last seen {at})", state.written_at
-    hour = f"last hour: {status.kept:,} kept"
-    if status.dropped:
-        hour += ", dropped " + ", ".join(f"{n:,} {reason}" for reason, n in status.dropped.items())
     if state.last_message_at is None:
-        return False, f"connecting to `{state.relay}`, no message yet; {hour}", None
+        return False, f"connecting to `{state.relay}`, no message yet", None
     if status.receiving:
-        return (
-            True,
-            f"connected to `{state.relay}`, last message {{at}}; {hour}",
-            state.last_message_at,
-        )
-    text = f"silent since {{at}}: reconnecting to `{state.relay}`; {hour}"
-    return False, text, state.last_message_at
+        return True, f"connected to `{state.relay}`, last message {{at}}", state.last_message_at
+    return False, f"silent since {{at}}: reconnecting to `{state.relay}`", state.last_message_at
+
+
+def feed_counts_text(status: FeedStatus) -> str:
+    """The last hour's messages: kept, and dropped by reason (most frequent first)."""
+    text = f"{status.kept:,} kept"
+    if status.dropped:
+        text += "; dropped: " + ", ".join(f"{reason} {n:,}" for reason, n in status.dropped.items())
+    else:
+        text += ", none dropped"
+    return text

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from bgs.galaxy.feed import feed_status, feed_text
+from bgs.galaxy.feed import feed_line, feed_status
 from bgs.galaxy.writer import GalaxyWriter
 from bgs.leadership import Leadership
 from db.database import Database
@@ -227,13 +227,13 @@ async def test_a_silent_relay_is_reconnected_and_status_says_so(
         await running.join()
         await until(lambda: running.feed.connections >= 3)
         await running.feed.flush()
-        ok, text, _ = feed_text(await feed_status(db, True, datetime.now(UTC)))
+        ok, text, _ = feed_line(await feed_status(db, True, datetime.now(UTC)))
         assert ok is False and text.startswith("silent since {at}: reconnecting")
         while await stored_time(db, BETA) is None:
             await relay.send(sample(4))
             await asyncio.sleep(0.05)
         await running.feed.flush()
-        ok, text, _ = feed_text(await feed_status(db, True, datetime.now(UTC)))
+        ok, text, _ = feed_line(await feed_status(db, True, datetime.now(UTC)))
         assert ok is True and text.startswith(f"connected to `{relay.url}`")
 
 
