@@ -4,7 +4,8 @@ API, frames decoded in a worker thread, snapshots stored in batches.
 * **Never blocks the event loop.** The loop only receives frames; zlib, JSON and the snapshot
   checks of a whole batch run in a thread of their own, and the database writes are awaited
   (`bgs.galaxy.writer`). Frames that arrived meanwhile wait in the socket (`RECEIVE_BUFFER`) and
-  make the next batch, so a burst becomes a few large batches.
+  make the next batch, so a burst becomes a few large batches; one batch is decoded while the
+  one before is stored.
 * **Counts what it drops and why** (`bgs.galaxy.eddn` names the reasons), per minute, flushed
   to the database every `FLUSH_EVERY` with the consumer's state, for /status.
 * **Reconnects.** ZeroMQ reconnects by itself when the relay restarts (a closed connection), but
@@ -143,6 +144,7 @@ class EddnFeed:
         socket.setsockopt(zmq.SUBSCRIBE, b"")
         socket.connect(self.relay)
         self.connections += 1
+        storing: asyncio.Task[None] | None = None  # the previous batch's writes
         try:
             while self.leadership.leading:
                 try:
@@ -153,10 +155,15 @@ class EddnFeed:
                 frames = [first, *await self._waiting(socket)]
                 self._receiving = True
                 self._backoff = self._backoff_first
-                self.last_message_at = datetime.now(UTC)
-                await self._handle(frames, self.last_message_at)
+                now = self.last_message_at = datetime.now(UTC)
+                outcomes = await self._decode(frames, now)  # while the previous batch is stored
+                if storing is not None:
+                    await storing
+                storing = asyncio.get_running_loop().create_task(self._handle(outcomes, now))
             return False
         finally:
+            if storing is not None:
+                await asyncio.gather(storing, return_exceptions=True)
             socket.close(linger=0)
 
     @staticmethod
@@ -181,10 +188,13 @@ class EddnFeed:
             self._backoff,
         )
 
-    async def _handle(self, frames: list[bytes], now: datetime) -> None:
+    async def _decode(self, frames: list[bytes], now: datetime) -> list[Outcome]:
+        assert self._decoder is not None, "frames are decoded only while running"
         loop = asyncio.get_running_loop()
-        assert self._decoder is not None, "frames are handled only while running"
-        outcomes = await loop.run_in_executor(self._decoder, decode_frames, frames, now)
+        return await loop.run_in_executor(self._decoder, decode_frames, frames, now)
+
+    async def _handle(self, outcomes: list[Outcome], now: datetime) -> None:
+        """Count the drops and store the snapshots of one decoded batch."""
         snapshots = [outcome for outcome in outcomes if isinstance(outcome, SystemSnapshot)]
         for outcome in outcomes:
             if isinstance(outcome, str):
@@ -192,7 +202,7 @@ class EddnFeed:
         try:
             await self._store(snapshots, now)
         finally:
-            self.handled += len(frames)
+            self.handled += len(outcomes)
 
     async def _store(self, snapshots: list[SystemSnapshot], now: datetime) -> None:
         if not snapshots:

@@ -19,14 +19,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Row, delete, select
+import orjson
+from sqlalchemy import JSON, Row, String, delete, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bgs.galaxy.snapshot import ConflictSnapshot, FactionSnapshot, SystemChange, SystemSnapshot
 from bgs.galaxy.watched import Watched
 from bgs.ticks import period_start
-from db.bulk import dialect_insert, dialect_name, table_of
+from db.bulk import dialect_insert, dialect_name, insert_global_rows, table_of
 from db.models import GalaxyConflict, GalaxyFaction, GalaxyInfluence, GalaxySystem, GalaxyTick
 
 EDDN: Final = "eddn"
@@ -198,10 +199,26 @@ def _replace_members(session: Session, snapshots: Sequence[SystemSnapshot]) -> N
         for s in snapshots
         for conflict in s.conflicts
     ]
-    if factions:
-        session.execute(FACTIONS.insert(), factions)
-    if conflicts:
-        session.execute(CONFLICTS.insert(), conflicts)
+    insert_global_rows(session, FACTIONS, factions)
+    insert_global_rows(session, CONFLICTS, conflicts)
+
+
+# What rebuilding a replaced state reads: every column but the members' `observed_at` (the
+# system's is known), the state lists as JSON text, parsed here with orjson (the plain lists of
+# names the store wrote): the default readers parse each instant and each JSON value in Python,
+# which costs more than the rest of a busy batch.
+_FACTION_COLUMNS = [
+    type_coerce(c, String).label(c.name) if isinstance(c.type, JSON) else c
+    for c in FACTIONS.columns
+    if c.name != "observed_at"
+]
+_CONFLICT_COLUMNS = [c for c in CONFLICTS.columns if c.name != "observed_at"]
+
+
+def _names(value: str | bytes | list[str]) -> tuple[str, ...]:
+    """A stored list of state names (JSON text, or already a list on some drivers)."""
+    names: list[str] = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return tuple(names)
 
 
 def _rebuild(session: Session, systems: Sequence[Row[Any]]) -> dict[int, SystemSnapshot]:
@@ -210,9 +227,11 @@ def _rebuild(session: Session, systems: Sequence[Row[Any]]) -> dict[int, SystemS
     factions: dict[int, list[FactionSnapshot]] = {address: [] for address in addresses}
     conflicts: dict[int, list[ConflictSnapshot]] = {address: [] for address in addresses}
     for chunk in _chunks(addresses):
-        for row in session.execute(select(FACTIONS).where(FACTIONS.c.system_address.in_(chunk))):
+        query = select(*_FACTION_COLUMNS).where(FACTIONS.c.system_address.in_(chunk))
+        for row in session.execute(query):
             factions[row.system_address].append(faction_snapshot(row))
-        for row in session.execute(select(CONFLICTS).where(CONFLICTS.c.system_address.in_(chunk))):
+        query = select(*_CONFLICT_COLUMNS).where(CONFLICTS.c.system_address.in_(chunk))
+        for row in session.execute(query):
             conflicts[row.system_address].append(conflict_snapshot(row))
     return {
         row.system_address: system_snapshot(
@@ -228,9 +247,9 @@ def faction_snapshot(row: Any) -> FactionSnapshot:
         name=row.faction,
         influence=row.influence,
         state=row.state,
-        active_states=tuple(row.active_states),
-        pending_states=tuple(row.pending_states),
-        recovering_states=tuple(row.recovering_states),
+        active_states=_names(row.active_states),
+        pending_states=_names(row.pending_states),
+        recovering_states=_names(row.recovering_states),
         government=row.government,
         allegiance=row.allegiance,
         happiness=row.happiness,
