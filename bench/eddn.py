@@ -7,11 +7,12 @@ Two measurements, one after the other:
 
 * **throughput** — `--messages` relay frames sent as fast as the relay thread can, a realistic
   mix: 85 % FSDJump/Location/CarrierJump of `--systems` systems with 5–8 factions (a third of
-  them at war), 8 % the same state from another uploader or an older report, 7 % messages the
-  feed drops (Docked, Scan, commodity, Legacy). Prints messages/s from the first frame handled
-  to the last, and the drop counts.
-* **lag** — `--rate` messages/s for `--duration` s, each a new state of one of the systems with
-  its send time as the journal timestamp; the lag is from the send to the commit of its batch.
+  them at war), each repeating its system's state (another CMDR jumping in) or, 15 % of them,
+  bringing a new one; 8 % copies from another uploader, half of them two hours late; 7 %
+  messages the feed drops (Docked, Scan, commodity, Legacy). Prints messages/s from the first
+  frame handled to the last (and per CPU second of the process), and the counts by outcome.
+* **lag** — `--rate` messages/s for `--duration` s, reports as above with their send time as
+  the journal timestamp; the lag is from the send to the commit of its batch.
   Meanwhile a reader runs slash-command-like reads (a system with its factions, a faction's
   systems) every 50 ms; prints lag and read p50/p95/p99.
 
@@ -131,24 +132,45 @@ def dropped(rng: random.Random, at: datetime) -> dict[str, Any]:
     return envelope
 
 
-def mix(count: int, systems: int, rng: random.Random) -> list[bytes]:
+class Galaxy:
+    """The systems' states: a report repeats its system's state (another CMDR jumping in) or,
+    with probability `CHANGE`, brings a new one (influence moves once a tick, but each system
+    is reported many times a tick)."""
+
+    CHANGE = 0.15
+
+    def __init__(self, systems: int, rng: random.Random) -> None:
+        self.systems = systems
+        self.rng = rng
+        self.states: dict[int, dict[str, Any]] = {}
+
+    def report(self, at: datetime) -> dict[str, Any]:
+        system = self.rng.randrange(self.systems)
+        state = self.states.get(system)
+        if state is None or self.rng.random() < self.CHANGE:
+            state = self.states[system] = jump(system, at, self.rng)
+        envelope = json.loads(json.dumps(state))
+        envelope["message"]["timestamp"] = stamp(at)
+        return envelope
+
+
+def mix(count: int, galaxy: Galaxy) -> list[bytes]:
     """The throughput mix (see the module docstring)."""
+    rng = galaxy.rng
     start = datetime.now(UTC) - timedelta(days=1)
     sent: list[dict[str, Any]] = []
-    jumps: list[dict[str, Any]] = []
     for n in range(count):
         at = start + timedelta(milliseconds=n)
         roll = rng.random()
-        if roll < 0.08 and jumps:
-            old = json.loads(json.dumps(rng.choice(jumps)))  # a copy: another uploader's
+        if roll < 0.08 and n:
+            old = galaxy.report(at)  # another uploader's copy, half of them hours late
             if rng.random() < 0.5:
                 old["message"]["timestamp"] = stamp(at - timedelta(hours=2))
             sent.append(old)
         elif roll < 0.15:
             sent.append(dropped(rng, at))
         else:
-            jumps.append(jump(rng.randrange(systems), at, rng))
-            sent.append(jumps[-1])
+            sent.append(galaxy.report(at))
     return [frame(envelope) for envelope in sent]
 
 
@@ -277,7 +299,8 @@ async def main() -> None:
         rng = random.Random(1)
         try:
             relay = Relay()
-            relay.frames = mix(options.messages, options.systems, rng)
+            galaxy = Galaxy(options.systems, rng)
+            relay.frames = mix(options.messages, galaxy)
             print(f"throughput: {options.messages:,} frames, {options.systems:,} systems")
             elapsed = await consume(db, relay, GalaxyWriter(db), options.messages)
             print(f"  {options.messages / elapsed:,.0f} messages/s ({elapsed:.1f} s)")
@@ -292,13 +315,7 @@ async def main() -> None:
             start = datetime.now(UTC) + timedelta(seconds=1)
             relay.start_at = start.timestamp()
             relay.frames = [
-                frame(
-                    jump(
-                        rng.randrange(options.systems),
-                        start + timedelta(seconds=n / options.rate),
-                        rng,
-                    )
-                )
+                frame(galaxy.report(start + timedelta(seconds=n / options.rate)))
                 for n in range(count)
             ]
             writer = LagWriter(db)

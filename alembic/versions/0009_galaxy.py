@@ -134,6 +134,7 @@ def upgrade() -> None:
         sa.Column("observed_at", db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("received_at", db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("content_hash", sa.String(length=32), nullable=True),
         sa.PrimaryKeyConstraint("system_address", name=op.f("pk_galaxy_systems")),
     )
     with op.batch_alter_table("galaxy_systems", schema=None) as batch_op:

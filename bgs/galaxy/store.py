@@ -15,12 +15,14 @@ a day late still fills its own tick period.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import JSON, Row, String, delete, select, type_coerce
+from sqlalchemy import JSON, Row, String, bindparam, delete, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -68,26 +70,78 @@ def _apply(
         if known is None or snapshot.observed_at > known.observed_at:
             newest[snapshot.system_address] = snapshot
     stored = {row.system_address: row for row in _stored_systems(session, list(newest))}
-    newer = [
-        snapshot
-        for address, snapshot in newest.items()
-        if address not in stored or snapshot.observed_at > stored[address].observed_at
-    ]
-    changes: list[SystemChange] = []
-    if newer:
+    changed: list[SystemSnapshot] = []
+    same: list[tuple[SystemSnapshot, Any]] = []
+    for address, snapshot in newest.items():
+        row = stored.get(address)
+        if row is None:
+            changed.append(snapshot)
+        elif snapshot.observed_at > row.observed_at:
+            if row.content_hash == content_hash(snapshot):
+                same.append((snapshot, row))
+            else:
+                changed.append(snapshot)
+    changes = _refresh(session, same, received_at, source)
+    if changed:
         before = _rebuild(
-            session, [stored[s.system_address] for s in newer if s.system_address in stored]
+            session, [stored[s.system_address] for s in changed if s.system_address in stored]
         )
-        written = _upsert_systems(session, newer, received_at, source)
-        _replace_members(session, [s for s in newer if s.system_address in written])
-        changes = [
+        written = _upsert_systems(session, changed, received_at, source)
+        _replace_members(session, [s for s in changed if s.system_address in written])
+        changes += [
             SystemChange(before.get(s.system_address), s)
-            for s in newer
+            for s in changed
             if s.system_address in written
         ]
     if watched is not None:
         _record_history(session, [s for s in snapshots if watched.covers(s)])
     return changes
+
+
+def content_hash(snapshot: SystemSnapshot) -> str:
+    """A digest of everything a snapshot says but its time: most reports of a system repeat
+    its state (every CMDR who jumps in uploads it), and a repeat only moves the times on."""
+    timeless = dataclasses.replace(snapshot, observed_at=_NO_TIME)
+    return hashlib.blake2b(repr(timeless).encode(), digest_size=16).hexdigest()
+
+
+_NO_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _refresh(
+    session: Session,
+    repeats: Sequence[tuple[SystemSnapshot, Any]],
+    received_at: datetime,
+    source: str,
+) -> list[SystemChange]:
+    """Move the times of systems whose newer report repeats the stored state (their rows are
+    locked, so no other transaction wrote them meanwhile)."""
+    if not repeats:
+        return []
+    times = [
+        {"address": s.system_address, "observed_at": s.observed_at, "received_at": received_at}
+        for s, _row in repeats
+    ]
+    session.execute(
+        update(SYSTEMS)
+        .where(SYSTEMS.c.system_address == bindparam("address"))
+        .values(
+            observed_at=bindparam("observed_at"),
+            received_at=bindparam("received_at"),
+            source=source,
+        ),
+        times,
+    )
+    for table in (FACTIONS, CONFLICTS):
+        session.execute(
+            update(table)
+            .where(table.c.system_address == bindparam("address"))
+            .values(observed_at=bindparam("observed_at")),
+            [{"address": t["address"], "observed_at": t["observed_at"]} for t in times],
+        )
+    return [
+        SystemChange(dataclasses.replace(s, observed_at=row.observed_at), s) for s, row in repeats
+    ]
 
 
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -132,6 +186,7 @@ def system_row(snapshot: SystemSnapshot, received_at: datetime, source: str) -> 
         "observed_at": snapshot.observed_at,
         "received_at": received_at,
         "source": source,
+        "content_hash": content_hash(snapshot),
     }
 
 

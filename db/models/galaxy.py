@@ -50,6 +50,9 @@ class GalaxySystem(Base):
     observed_at: Mapped[datetime]  # the journal timestamp of the snapshot stored
     received_at: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(16))  # "eddn" or "member"
+    # a digest of the snapshot's content but its time (bgs.galaxy.store.content_hash): a report
+    # that repeats the stored state only moves the times on
+    content_hash: Mapped[str | None] = mapped_column(String(32))
 
 
 class GalaxyFaction(Base):
