@@ -149,7 +149,7 @@ class Galaxy:
         state = self.states.get(system)
         if state is None or self.rng.random() < self.CHANGE:
             state = self.states[system] = jump(system, at, self.rng)
-        envelope = json.loads(json.dumps(state))
+        envelope: dict[str, Any] = json.loads(json.dumps(state))
         envelope["message"]["timestamp"] = stamp(at)
         return envelope
 

@@ -5,6 +5,7 @@ influence row per faction and tick period."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -208,3 +209,16 @@ async def test_the_watched_set_reads_every_tenant(db: Database) -> None:
         assert (
             await session.execute(select(func.count()).select_from(GalaxyInfluence))
         ).scalar() == 2
+
+
+async def test_a_newer_report_of_the_same_state_only_moves_the_times(db: Database) -> None:
+    one, two = snapshots_of(1, 2)  # the same BGS content, from two uploaders 30 minutes apart
+    await store(db, [one])
+    (change,) = await store(db, [two])
+    assert change.after == two and change.before is not None
+    assert change.before.observed_at == one.observed_at
+    assert dataclasses.replace(change.before, observed_at=two.observed_at) == two
+    async with db.unscoped() as session:
+        times = set((await session.execute(select(GalaxyFaction.observed_at))).scalars())
+    assert times == {two.observed_at}
+    assert (await stored(db, ALPHA)).observed_at == two.observed_at  # type: ignore[union-attr]
