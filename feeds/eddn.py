@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE: Final = 4 * 1024 * 1024  # decompressed bytes; a bigger frame is no journal event
 TOO_LARGE: Final = "too_large"
 STORE_FAILED: Final = "store_failed"
-BATCH: Final = 2000  # frames decoded and stored together, at most
+# Frames decoded and stored together, at most: a bigger batch costs less CPU a message (500 do
+# a third fewer a CPU second, 200 half), a smaller one holds the event loop for less time.
+BATCH: Final = 2000
 RECEIVE_BUFFER: Final = 50_000  # frames ZeroMQ keeps while a batch is stored
 BACKOFF_FIRST: Final = 1.0
 BACKOFF_MAX: Final = 300.0

@@ -6,6 +6,8 @@ transaction.
 the transaction that stored the changes (on the default database, where the galaxy tables
 live), so an alert is written exactly when its change is, never twice. It is a parameter of
 `GalaxyWriter`, given where `warden.services.Services` builds it; the default does nothing.
+The changes include reports that repeat the stored state with a newer time (most of EDDN):
+their `before` differs from `after` only in `observed_at`, so an alert compares the two.
 """
 
 from __future__ import annotations

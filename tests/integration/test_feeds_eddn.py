@@ -243,3 +243,25 @@ async def test_an_unreachable_relay_neither_crashes_nor_stores(db: Database) -> 
     async with consuming(db, relay, silence=0.1, backoff=0.05) as running:
         await until(lambda: running.feed.connections >= 3)
         assert running.feed.handled == 0
+
+
+@pytest.mark.postgres
+async def test_of_two_processes_exactly_one_consumes(postgres_url: str, relay: FakeRelay) -> None:
+    first, second = Database(postgres_url), Database(postgres_url)  # two processes' pools
+    try:
+        async with (
+            consuming(first, relay) as one,
+            consuming(second, relay) as two,
+        ):
+            await until(lambda: one.feed.leadership.leading or two.feed.leadership.leading)
+            leader, follower = (one, two) if one.feed.leadership.leading else (two, one)
+            await leader.join()
+            target = leader.feed.handled + 20
+            for n in range(20):
+                await relay.send_frame(PROBE + str(n).encode())
+            await leader.wait_handled(target)
+            assert follower.feed.handled == 0 and follower.feed.connections == 0
+            assert not follower.feed.leadership.leading
+    finally:
+        await first.dispose()
+        await second.dispose()
