@@ -149,7 +149,7 @@ def influence_png(title: str, series: Sequence[ChartSeries], highlight: str | No
     axes.set_ylabel("Influence (%)")
     axes.set_xlabel("Tick (UTC)")
     axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", fontsize=7, ncols=2)
+    axes.legend(loc="best", fontsize=7, ncols=2)
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: _day_label(value)))
     axes.set_title(title)
     return _png(figure)

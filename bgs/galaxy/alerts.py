@@ -140,7 +140,7 @@ async def watchers(session: AsyncSession, names: Iterable[str]) -> list[Watcher]
             ProtectedFaction.name.in_(wanted)
         )
     )
-    for guild_id, name in rows.tuples():
+    for guild_id, name in rows:
         protected.setdefault(guild_id, set()).add(name)
     tenants = await session.execute(
         select(Tenant).where(

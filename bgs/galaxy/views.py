@@ -347,7 +347,7 @@ async def system_view(session: AsyncSession, name: str) -> SystemView | None:
         .where(GalaxyFaction.system_address == system.system_address)
         .order_by(GalaxyFaction.influence.desc(), GalaxyFaction.faction)
     )
-    factions = [_presence(row, previous) for row, previous in rows.tuples()]
+    factions = [_presence(row, previous) for row, previous in rows]
     conflicts = (await _conflicts_of(session, [system.system_address]))[system.system_address]
     return SystemView(_info(system), factions, conflicts, tick_at)
 
@@ -364,7 +364,7 @@ async def faction_view(session: AsyncSession, name: str) -> FactionView | None:
             .join(GalaxySystem, GalaxySystem.system_address == GalaxyFaction.system_address)
             .where(GalaxyFaction.faction == faction)
         )
-    ).tuples()
+    )
     by_address = {row.system_address: (row, previous, system) for row, previous, system in ours}
     addresses = sorted(by_address)
     rivals: dict[int, tuple[str, float]] = {}
@@ -374,7 +374,7 @@ async def faction_view(session: AsyncSession, name: str) -> FactionView | None:
             .where(GalaxyFaction.system_address.in_(addresses), GalaxyFaction.faction != faction)
             .order_by(GalaxyFaction.influence)
         )
-        for address, other, influence in others.tuples():
+        for address, other, influence in others:
             rivals[address] = (other, influence)  # ascending: the strongest is written last
     conflicts = await _conflicts_of(session, addresses)
     systems = []
@@ -408,7 +408,7 @@ async def system_chart(session: AsyncSession, address: int, since: datetime) -> 
         .order_by(GalaxyInfluence.tick_at)
     )
     series: dict[str, list[tuple[datetime, float]]] = {}
-    for faction, tick_at, influence in rows.tuples():
+    for faction, tick_at, influence in rows:
         series.setdefault(faction, []).append((tick_at, points(influence)))
     ordered = sorted(series.items(), key=lambda item: (-item[1][-1][1], item[0]))
     return [ChartSeries(label, values) for label, values in ordered]
@@ -432,7 +432,7 @@ async def faction_chart(
         .order_by(GalaxyInfluence.tick_at)
     )
     series: dict[int, list[tuple[datetime, float]]] = {}
-    for address, tick_at, influence in rows.tuples():
+    for address, tick_at, influence in rows:
         series.setdefault(address, []).append((tick_at, points(influence)))
     return [
         ChartSeries(name, series[address]) for address, name in chosen.items() if address in series
@@ -561,7 +561,7 @@ async def find_systems(
                 _named(GalaxyFaction.faction, filters.faction),
             )
         )
-        influence = {address: points(value) for address, value in found.tuples()}
+        influence = {address: points(value) for address, value in found}
     conflicts = await _conflicts_of(session, addresses)
     systems = [
         FoundSystem(
