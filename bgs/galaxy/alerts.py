@@ -56,6 +56,11 @@ PENDING_STATES: Final = frozenset({"Expansion", "Retreat", "War", "CivilWar", "E
 SOURCE: Final = "eddn"
 
 
+def _points(fraction: float) -> float:
+    """A journal influence (0..1) in points, rounded so 0.07 - 0.04 is 3, not 3.0000000000004."""
+    return round(fraction * 100.0, 4)
+
+
 class AlertKind(StrEnum):
     LEAD = "lead"
     DROP = "drop"
@@ -192,7 +197,7 @@ def _lead(snapshot: SystemSnapshot | None, name: str) -> tuple[float, str | None
     )
     if not others:
         return None
-    return (own.influence - others[0].influence) * 100.0, others[0].name
+    return _points(own.influence - others[0].influence), others[0].name
 
 
 class _Ticks:
@@ -273,7 +278,7 @@ class _Finder:
             system_address=after.system_address,
             faction=name,
             guild_faction=is_guild,
-            influence=own.influence * 100.0,
+            influence=_points(own.influence),
             tick_at=self.tick_at,
             observed_at=after.observed_at,
             **(values | fields),
@@ -316,22 +321,22 @@ class _Finder:
         if watcher.drop <= 0:
             return []
         last = await _last_tick_influence(self.session, self.change, own.name, self.tick_at)
-        if last is None or (last - own.influence) * 100.0 <= watcher.drop:
+        if last is None or _points(last - own.influence) <= watcher.drop:
             return []
         before = _presence(self.change.before, own.name)
-        if same_period and before is not None and (last - before.influence) * 100.0 > watcher.drop:
+        if same_period and before is not None and _points(last - before.influence) > watcher.drop:
             return []  # already over the drop earlier in this period
         return [
             self._alert(
-                AlertKind.DROP, own.name, is_guild, previous=last * 100.0, threshold=watcher.drop
+                AlertKind.DROP, own.name, is_guild, previous=_points(last), threshold=watcher.drop
             )
         ]
 
     def _retreat(self, watcher: Watcher, own: FactionSnapshot, is_guild: bool) -> list[GalaxyAlert]:
-        if watcher.retreat <= 0 or own.influence * 100.0 >= watcher.retreat:
+        if watcher.retreat <= 0 or _points(own.influence) >= watcher.retreat:
             return []
         before = _presence(self.change.before, own.name)
-        if before is not None and before.influence * 100.0 < watcher.retreat:
+        if before is not None and _points(before.influence) < watcher.retreat:
             return []
         return [self._alert(AlertKind.RETREAT, own.name, is_guild, threshold=watcher.retreat)]
 

@@ -358,12 +358,10 @@ async def faction_view(session: AsyncSession, name: str) -> FactionView | None:
     if faction is None:
         return None
     tick_at = await current_tick_at(session)
-    ours = (
-        await session.execute(
-            select(GalaxyFaction, _previous_influence(tick_at), GalaxySystem)
-            .join(GalaxySystem, GalaxySystem.system_address == GalaxyFaction.system_address)
-            .where(GalaxyFaction.faction == faction)
-        )
+    ours = await session.execute(
+        select(GalaxyFaction, _previous_influence(tick_at), GalaxySystem)
+        .join(GalaxySystem, GalaxySystem.system_address == GalaxyFaction.system_address)
+        .where(GalaxyFaction.faction == faction)
     )
     by_address = {row.system_address: (row, previous, system) for row, previous, system in ours}
     addresses = sorted(by_address)

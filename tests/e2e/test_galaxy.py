@@ -94,8 +94,8 @@ async def test_system_show_across_three_ticks(squadron: Squadron) -> None:
     assert factions[:3] == [
         "` 35.0 %` (−3.0) **Alpha Defence Force** 👑 — Boom",
         "` 33.0 %` (−3.0) **Rival League** — pending Expansion",
-        "` 32.0 %` (+6.0) **Third \\*Way\\*** — ",
-    ][:2] + ["` 32.0 %` (+6.0) **Third \\*Way\\***"]
+        "` 32.0 %` (+6.0) **Third \\*Way\\***",
+    ]
     assert f"Data from <t:{int((T3 + timedelta(hours=2)).timestamp())}:R> (EDDN)" in lines
 
 
