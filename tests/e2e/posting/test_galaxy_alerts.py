@@ -17,6 +17,7 @@ from tests.helpers.plugin import PluginClient
 from tests.helpers.plugin_events import ADF, ALPHA, ALPHA_ADDRESS, PIRATES, jump
 from tests.helpers.squadron import (
     Squadron,
+    announcements,
     ledger_rows,
     posts,
     running_warden,
@@ -191,3 +192,18 @@ async def test_conflicts_shows_a_conflict_only_eddn_saw(squadron: Squadron) -> N
     text = record.reply.text()
     assert f"**{ALPHA}** — war, active" in text
     assert f"**{ADF}** 2 – 1 {PIRATES}" in text
+
+
+async def test_post_tick_summary_has_an_influence_section(squadron: Squadron) -> None:
+    await history(squadron)
+    await store(squadron.bot.services.db, [alpha(T0, 0.36, 0.33), beta(T0, 0.04)], TICK)
+    # the tick was seen at its time (tests.helpers.galaxy.add_tick); the summary is due 15 min on
+    await announcements(squadron.bot).post_tick_summaries(now=TICK + timedelta(minutes=15))
+    [message] = posts(squadron, "bgs-summary")
+    lines = message.embeds[0]["description"].split("\n")
+    section = lines[lines.index(f"**Influence of {ADF}** (most at risk first)") :]
+    assert section == [
+        f"**Influence of {ADF}** (most at risk first)",
+        f"• {ALPHA} 👑: 36.0 % (−9.0), lead 3.0",
+        "• Beta Hydri: 4.0 % (−3.0)",
+    ]
