@@ -155,11 +155,11 @@ async def joined_tenant(session: AsyncSession, guild_id: int) -> AsyncIterator[A
         sync_session_class=TenantSession,
         info={"guild_id": guild_id},
         expire_on_commit=False,
-        join_transaction_mode="create_savepoint",
+        join_transaction_mode="rollback_only",
     )
     try:
         yield scoped
-        await scoped.commit()  # releases its savepoint; the caller's transaction goes on
+        await scoped.flush()  # its writes belong to the caller's transaction (never committed here)
     finally:
         await scoped.close()
 
