@@ -18,7 +18,7 @@ smallest margin comes first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,6 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bgs.conflicts.reports import Side, oriented, parse_status, subject_of
+from bgs.conflicts.views import ConflictView, Scope
 from bgs.ticks import latest_tick
 from db.models import GalaxyConflict, GalaxyFaction, GalaxyInfluence, GalaxySystem
 
@@ -625,3 +627,80 @@ async def power_names(session: AsyncSession, typed: str, limit: int = CHOICES) -
         .limit(limit)
     )
     return [name for name in (await session.execute(statement)).scalars() if name]
+
+
+# --------------------------------------------------------------------------------------------
+# /conflicts: the conflicts EDDN saw, merged with the members' ones
+# --------------------------------------------------------------------------------------------
+
+
+async def galaxy_conflicts(
+    session: AsyncSession,
+    scope: Scope,
+    guild_faction: str | None,
+    protected: Iterable[str],
+    now: datetime,
+) -> list[ConflictView]:
+    """The pending and active conflicts of the galaxy tables for `/conflicts [scope]`: those of
+    the guild's faction (ours), of its protected factions (protected), or every one in a system
+    where either is present (all)."""
+    protected_set = frozenset(protected)
+    watched = ({guild_faction} if guild_faction else set()) | set(protected_set)
+    involved = {
+        Scope.OURS: {guild_faction} if guild_faction else set(),
+        Scope.PROTECTED: set(protected_set),
+        Scope.ALL: watched,
+    }[scope]
+    if not involved:
+        return []
+    names = sorted(name for name in involved if name)
+    statement = (
+        select(GalaxyConflict, GalaxySystem.name)
+        .join(GalaxySystem, GalaxySystem.system_address == GalaxyConflict.system_address)
+        .where(GalaxyConflict.status.in_(CURRENT_CONFLICTS))
+    )
+    if scope is Scope.ALL:
+        present = select(GalaxyFaction.system_address).where(GalaxyFaction.faction.in_(names))
+        statement = statement.where(GalaxyConflict.system_address.in_(present))
+    else:
+        statement = statement.where(
+            or_(GalaxyConflict.faction1.in_(names), GalaxyConflict.faction2.in_(names))
+        )
+    views = []
+    for row, system in (await session.execute(statement)).all():
+        side1 = Side(row.faction1, row.stake1 or None, row.won_days1)
+        side2 = Side(row.faction2, row.stake2 or None, row.won_days2)
+        found = subject_of(row.faction1, row.faction2, guild_faction, protected_set)
+        subject = None if found is None else found[0]
+        if subject is not None:
+            side1, side2 = oriented(side1, side2, subject)
+        views.append(
+            ConflictView(
+                system_name=system,
+                system_address=row.system_address,
+                war_type=row.war_type,
+                status=parse_status(row.status),
+                side1=side1,
+                side2=side2,
+                subject=subject,
+                first_seen=row.observed_at,
+                last_seen=row.observed_at,
+                tickid=None,
+                age=now - row.observed_at,
+            )
+        )
+    return views
+
+
+def merged_conflicts(
+    members: Sequence[ConflictView], galaxy: Sequence[ConflictView]
+) -> list[ConflictView]:
+    """Each conflict once (by system and factions), from whichever source saw it last; the
+    freshest data first, as `/conflicts` lists them."""
+    chosen: dict[tuple[str, frozenset[str]], ConflictView] = {}
+    for view in [*members, *galaxy]:
+        key = (view.system_name.lower(), frozenset((view.side1.name, view.side2.name)))
+        known = chosen.get(key)
+        if known is None or view.last_seen > known.last_seen:
+            chosen[key] = view
+    return sorted(chosen.values(), key=lambda view: (-view.last_seen.timestamp(), view.system_name))

@@ -23,6 +23,7 @@ from tests.helpers.squadron import (
     running_warden,
     settle,
     titles,
+    update_guild,
 )
 
 TICK = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
@@ -207,3 +208,27 @@ async def test_post_tick_summary_has_an_influence_section(squadron: Squadron) ->
         f"• {ALPHA} 👑: 36.0 % (−9.0), lead 3.0",
         "• Beta Hydri: 4.0 % (−3.0)",
     ]
+
+
+async def test_conflicts_merges_eddn_and_members_without_duplicates(
+    squadron: Squadron, plugin_for: PluginClient
+) -> None:
+    """With EDDN conflict changes off, `/conflicts` still reads the galaxy tables: a war of
+    others in a system where our faction is present (scope all), ours once though both saw it."""
+    await update_guild(squadron, galaxy_conflict_alert=False)
+    await add_tick(squadron.bot.services.db, TICK)
+    others = conflict("Alpha Traders", "Zeta Corp", war_type="election", days=(1, 0))
+    eddn = alpha(T0, 0.4, 0.3, conflict(ADF, PIRATES, days=(2, 1)), others)
+    await store(squadron.bot.services.db, [eddn], TICK)
+    reply = await plugin_for.post_events([member_war(T0 - timedelta(minutes=30), (1, 1))])
+    assert reply.status == 200
+    await settle(squadron.bot)
+
+    record = await squadron.member("conflicts", {"scope": "all"})
+    assert record.reply is not None
+    text = record.reply.text()
+    assert "2 current conflict(s)" in text
+    assert text.count(f"**{ALPHA}** — war, active") == 1
+    assert f"**{ADF}** 2 – 1 {PIRATES}" in text  # EDDN's is the newer report
+    assert f"**{ALPHA}** — election, active" in text
+    assert titles(squadron, "bgs-conflict") == [f"⚔️ New war in {ALPHA}"]  # the member's
