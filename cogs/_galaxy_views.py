@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from bgs.galaxy.find import FindPage
 from bgs.galaxy.views import (
     Conflict,
     FactionPresence,
     FactionSystem,
     FactionView,
-    FindPage,
     SystemInfo,
     SystemView,
 )

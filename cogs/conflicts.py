@@ -14,7 +14,7 @@ from bgs.conflicts import (
     current_conflicts,
     watched_factions,
 )
-from bgs.galaxy.views import galaxy_conflicts, merged_conflicts
+from bgs.galaxy.conflicts import galaxy_conflicts, merged_conflicts
 from bgs.ticks import latest_tick
 from cogs._bot import Warden
 from cogs._checks import tenant_of, warden

@@ -17,20 +17,22 @@ from discord import app_commands
 from discord.ext import commands
 
 from bgs.galaxy import alerts as galaxy_alerts
-from bgs.galaxy.views import (
+from bgs.galaxy.find import (
     STATE_KINDS,
     Filters,
     FindPage,
-    chart_since,
-    faction_chart,
     faction_names,
-    faction_view,
-    find_system,
     find_systems,
     parse_state,
     power_names,
-    system_chart,
     system_names,
+)
+from bgs.galaxy.views import (
+    chart_since,
+    faction_chart,
+    faction_view,
+    find_system,
+    system_chart,
     system_view,
 )
 from bgs.outbox import Entry

@@ -1,5 +1,5 @@
-"""Reading the galaxy tables for people: `/system show`, `/faction show`, `/faction chart`,
-`/system find` and the autocomplete of system and faction names (no Discord here).
+"""Reading the galaxy tables for people: `/system show`, `/faction show`, `/faction chart`
+(`/system find`, autocomplete: `bgs.galaxy.find`; `/conflicts`: `bgs.galaxy.conflicts`).
 
 The tables are global (`Database.unscoped()` on the default database). Influence is stored as
 the journal has it, a 0..1 fraction; everything here speaks in points (percent), as players do.
@@ -18,37 +18,25 @@ smallest margin comes first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Select,
-    String,
-    and_,
     cast,
-    exists,
     func,
-    or_,
     select,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bgs.conflicts.reports import Side, oriented, parse_status, subject_of
-from bgs.conflicts.views import ConflictView, Scope
 from bgs.ticks import latest_tick
 from db.models import GalaxyConflict, GalaxyFaction, GalaxyInfluence, GalaxySystem
 
-PAGE_SIZE: Final = 25  # /system find: at most 25 systems a page
-CHOICES: Final = 25  # Discord shows at most 25 autocomplete choices
 CURRENT_CONFLICTS: Final = ("active", "pending")
-STATE_KINDS: Final = ("active", "pending", "recovering")
 CHART_SYSTEMS: Final = 12  # lines of a faction's chart across its systems, most at risk first
 
 
@@ -168,43 +156,6 @@ class ChartSeries:
     points: list[tuple[datetime, float]]
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """`/system find`: every filter given must match (None: not filtered)."""
-
-    faction: str | None = None
-    controlling_faction: str | None = None
-    power: str | None = None
-    state: str | None = None
-    state_kind: str = "active"  # active, pending or recovering
-    conflict: bool | None = None
-    population_min: int | None = None
-    population_max: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FoundSystem:
-    """A match of `/system find`; `influence` is the filtered faction's (points)."""
-
-    system: SystemInfo
-    influence: float | None
-    in_conflict: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FindPage:
-    """One page of matches and the count of all matches."""
-
-    systems: list[FoundSystem]
-    total: int
-    page: int  # from 0
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
 # --------------------------------------------------------------------------------------------
 # Building blocks
 # --------------------------------------------------------------------------------------------
@@ -217,7 +168,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(str(item) for item in value if isinstance(item, str))
 
 
-def _info(row: GalaxySystem) -> SystemInfo:
+def system_info(row: GalaxySystem) -> SystemInfo:
     return SystemInfo(
         address=row.system_address,
         name=row.name,
@@ -295,7 +246,7 @@ async def current_tick_at(session: AsyncSession) -> datetime | None:
     return None if tick is None else tick.tick_time
 
 
-def _named(column: Any, name: str) -> ColumnElement[bool]:
+def named(column: Any, name: str) -> ColumnElement[bool]:
     """`column` equals `name`, any case (the expression indexes are on lower(name))."""
     return func.lower(column) == name.strip().lower()
 
@@ -304,7 +255,7 @@ async def find_system(session: AsyncSession, name: str) -> GalaxySystem | None:
     """The system of this name (any case); the most recently seen of namesakes."""
     statement = (
         select(GalaxySystem)
-        .where(_named(GalaxySystem.name, name))
+        .where(named(GalaxySystem.name, name))
         .order_by(GalaxySystem.observed_at.desc())
         .limit(1)
     )
@@ -313,11 +264,11 @@ async def find_system(session: AsyncSession, name: str) -> GalaxySystem | None:
 
 async def faction_name(session: AsyncSession, name: str) -> str | None:
     """The faction's name as the game writes it, when it is present anywhere (any case)."""
-    statement = select(GalaxyFaction.faction).where(_named(GalaxyFaction.faction, name)).limit(1)
+    statement = select(GalaxyFaction.faction).where(named(GalaxyFaction.faction, name)).limit(1)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def _conflicts_of(
+async def conflicts_of(
     session: AsyncSession, addresses: Sequence[int]
 ) -> dict[int, list[Conflict]]:
     found: dict[int, list[Conflict]] = {address: [] for address in addresses}
@@ -350,8 +301,8 @@ async def system_view(session: AsyncSession, name: str) -> SystemView | None:
         .order_by(GalaxyFaction.influence.desc(), GalaxyFaction.faction)
     )
     factions = [_presence(row, previous) for row, previous in rows]
-    conflicts = (await _conflicts_of(session, [system.system_address]))[system.system_address]
-    return SystemView(_info(system), factions, conflicts, tick_at)
+    conflicts = (await conflicts_of(session, [system.system_address]))[system.system_address]
+    return SystemView(system_info(system), factions, conflicts, tick_at)
 
 
 async def faction_view(session: AsyncSession, name: str) -> FactionView | None:
@@ -376,13 +327,13 @@ async def faction_view(session: AsyncSession, name: str) -> FactionView | None:
         )
         for address, other, influence in others:
             rivals[address] = (other, influence)  # ascending: the strongest is written last
-    conflicts = await _conflicts_of(session, addresses)
+    conflicts = await conflicts_of(session, addresses)
     systems = []
     for address, (row, previous, system) in by_address.items():
         rival = rivals.get(address)
         systems.append(
             FactionSystem(
-                system=_info(system),
+                system=system_info(system),
                 presence=_presence(row, previous),
                 controlling=system.controlling_faction == faction,
                 runner_up=None if rival is None else rival[0],
@@ -441,266 +392,3 @@ async def faction_chart(
 
 def chart_since(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
-
-
-# --------------------------------------------------------------------------------------------
-# /system find
-# --------------------------------------------------------------------------------------------
-
-
-class StateKind(StrEnum):
-    ACTIVE = "active"
-    PENDING = "pending"
-    RECOVERING = "recovering"
-
-
-def parse_state(text: str) -> tuple[str, StateKind]:
-    """'Boom' (active), 'pending:Expansion' or 'recovering:War' → (state, kind)."""
-    kind, _, state = text.strip().rpartition(":")
-    try:
-        return state.strip(), StateKind(kind.strip().lower() or StateKind.ACTIVE.value)
-    except ValueError:
-        raise ValueError(
-            f"`{text}` is not a state: give a state name like `Boom`, or `pending:Expansion` "
-            "or `recovering:War`."
-        ) from None
-
-
-def _json_has(column: Any, name: str) -> ColumnElement[bool]:
-    """A stored JSON list of names holds `name` (any case): a match on its text, the same on
-    SQLite and PostgreSQL (quotes included, so `War` does not match `CivilWar`)."""
-    needle = f'%"{name.lower()}"%'
-    return func.lower(cast(column, String)).like(needle)
-
-
-def _state_column(kind: StateKind) -> Any:
-    return {
-        StateKind.ACTIVE: GalaxyFaction.active_states,
-        StateKind.PENDING: GalaxyFaction.pending_states,
-        StateKind.RECOVERING: GalaxyFaction.recovering_states,
-    }[kind]
-
-
-def _current_conflict(faction: str | None) -> ColumnElement[bool]:
-    clauses = [
-        GalaxyConflict.system_address == GalaxySystem.system_address,
-        GalaxyConflict.status.in_(CURRENT_CONFLICTS),
-    ]
-    if faction is not None:
-        clauses.append(
-            or_(_named(GalaxyConflict.faction1, faction), _named(GalaxyConflict.faction2, faction))
-        )
-    return exists().where(*clauses)
-
-
-def _matching(filters: Filters) -> Select[GalaxySystem]:
-    statement = select(GalaxySystem)
-    if filters.faction is not None:
-        statement = statement.where(
-            exists().where(
-                GalaxyFaction.system_address == GalaxySystem.system_address,
-                _named(GalaxyFaction.faction, filters.faction),
-            )
-        )
-    if filters.controlling_faction is not None:
-        statement = statement.where(
-            _named(GalaxySystem.controlling_faction, filters.controlling_faction)
-        )
-    if filters.power is not None:
-        statement = statement.where(
-            or_(
-                _named(GalaxySystem.controlling_power, filters.power),
-                _json_has(GalaxySystem.powers, filters.power.strip()),
-            )
-        )
-    if filters.state is not None:
-        state, kind = parse_state(filters.state)
-        where = [
-            GalaxyFaction.system_address == GalaxySystem.system_address,
-            _json_has(_state_column(kind), state),
-        ]
-        if filters.faction is not None:
-            where.append(_named(GalaxyFaction.faction, filters.faction))
-        statement = statement.where(exists().where(*where))
-    if filters.conflict is not None:
-        in_conflict = _current_conflict(filters.faction)
-        statement = statement.where(in_conflict if filters.conflict else ~in_conflict)
-    if filters.population_min is not None:
-        statement = statement.where(GalaxySystem.population >= filters.population_min)
-    if filters.population_max is not None:
-        statement = statement.where(GalaxySystem.population <= filters.population_max)
-    return statement
-
-
-async def find_systems(
-    session: AsyncSession, filters: Filters, page: int = 0, page_size: int = PAGE_SIZE
-) -> FindPage:
-    """One page (by name) of the systems matching every filter, and how many match."""
-    statement = _matching(filters)
-    total = (
-        await session.execute(select(func.count()).select_from(statement.subquery()))
-    ).scalar_one()
-    page = max(0, min(page, max(0, -(-total // page_size) - 1)))
-    rows = (
-        (
-            await session.execute(
-                statement.order_by(GalaxySystem.name, GalaxySystem.system_address)
-                .limit(page_size)
-                .offset(page * page_size)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    addresses = [row.system_address for row in rows]
-    influence: dict[int, float] = {}
-    if filters.faction is not None and addresses:
-        found = await session.execute(
-            select(GalaxyFaction.system_address, GalaxyFaction.influence).where(
-                GalaxyFaction.system_address.in_(addresses),
-                _named(GalaxyFaction.faction, filters.faction),
-            )
-        )
-        influence = {address: points(value) for address, value in found}
-    conflicts = await _conflicts_of(session, addresses)
-    systems = [
-        FoundSystem(
-            system=_info(row),
-            influence=influence.get(row.system_address),
-            in_conflict=any(c.status in CURRENT_CONFLICTS for c in conflicts[row.system_address]),
-        )
-        for row in rows
-    ]
-    return FindPage(systems, total, page, page_size)
-
-
-# --------------------------------------------------------------------------------------------
-# Autocomplete
-# --------------------------------------------------------------------------------------------
-
-
-def _prefix(column: Any, typed: str) -> ColumnElement[bool]:
-    """lower(column) starts with `typed`: a range on the lower(name) expression index (both
-    databases can seek it), with LIKE to keep exactly the prefix matches."""
-    low = typed.strip().lower()
-    if not low:
-        return true()
-    upper = low[:-1] + chr(ord(low[-1]) + 1)
-    lowered = func.lower(column)
-    return and_(lowered >= low, lowered < upper, lowered.startswith(low, autoescape=True))
-
-
-async def system_names(session: AsyncSession, typed: str, limit: int = CHOICES) -> list[str]:
-    """System names starting with what is typed (any case), in name order."""
-    statement = (
-        select(GalaxySystem.name)
-        .where(_prefix(GalaxySystem.name, typed))
-        .distinct()
-        .order_by(GalaxySystem.name)
-        .limit(limit)
-    )
-    return list((await session.execute(statement)).scalars())
-
-
-async def faction_names(session: AsyncSession, typed: str, limit: int = CHOICES) -> list[str]:
-    """Faction names starting with what is typed (any case), in name order."""
-    statement = (
-        select(GalaxyFaction.faction)
-        .where(_prefix(GalaxyFaction.faction, typed))
-        .distinct()
-        .order_by(GalaxyFaction.faction)
-        .limit(limit)
-    )
-    return list((await session.execute(statement)).scalars())
-
-
-async def power_names(session: AsyncSession, typed: str, limit: int = CHOICES) -> list[str]:
-    """Controlling powers starting with what is typed (any case)."""
-    statement = (
-        select(GalaxySystem.controlling_power)
-        .where(
-            GalaxySystem.controlling_power.is_not(None),
-            _prefix(GalaxySystem.controlling_power, typed),
-        )
-        .distinct()
-        .order_by(GalaxySystem.controlling_power)
-        .limit(limit)
-    )
-    return [name for name in (await session.execute(statement)).scalars() if name]
-
-
-# --------------------------------------------------------------------------------------------
-# /conflicts: the conflicts EDDN saw, merged with the members' ones
-# --------------------------------------------------------------------------------------------
-
-
-async def galaxy_conflicts(
-    session: AsyncSession,
-    scope: Scope,
-    guild_faction: str | None,
-    protected: Iterable[str],
-    now: datetime,
-) -> list[ConflictView]:
-    """The pending and active conflicts of the galaxy tables for `/conflicts [scope]`: those of
-    the guild's faction (ours), of its protected factions (protected), or every one in a system
-    where either is present (all)."""
-    protected_set = frozenset(protected)
-    watched = ({guild_faction} if guild_faction else set()) | set(protected_set)
-    involved = {
-        Scope.OURS: {guild_faction} if guild_faction else set(),
-        Scope.PROTECTED: set(protected_set),
-        Scope.ALL: watched,
-    }[scope]
-    if not involved:
-        return []
-    names = sorted(name for name in involved if name)
-    statement = (
-        select(GalaxyConflict, GalaxySystem.name)
-        .join(GalaxySystem, GalaxySystem.system_address == GalaxyConflict.system_address)
-        .where(GalaxyConflict.status.in_(CURRENT_CONFLICTS))
-    )
-    if scope is Scope.ALL:
-        present = select(GalaxyFaction.system_address).where(GalaxyFaction.faction.in_(names))
-        statement = statement.where(GalaxyConflict.system_address.in_(present))
-    else:
-        statement = statement.where(
-            or_(GalaxyConflict.faction1.in_(names), GalaxyConflict.faction2.in_(names))
-        )
-    views = []
-    for row, system in (await session.execute(statement)).all():
-        side1 = Side(row.faction1, row.stake1 or None, row.won_days1)
-        side2 = Side(row.faction2, row.stake2 or None, row.won_days2)
-        found = subject_of(row.faction1, row.faction2, guild_faction, protected_set)
-        subject = None if found is None else found[0]
-        if subject is not None:
-            side1, side2 = oriented(side1, side2, subject)
-        views.append(
-            ConflictView(
-                system_name=system,
-                system_address=row.system_address,
-                war_type=row.war_type,
-                status=parse_status(row.status),
-                side1=side1,
-                side2=side2,
-                subject=subject,
-                first_seen=row.observed_at,
-                last_seen=row.observed_at,
-                tickid=None,
-                age=now - row.observed_at,
-            )
-        )
-    return views
-
-
-def merged_conflicts(
-    members: Sequence[ConflictView], galaxy: Sequence[ConflictView]
-) -> list[ConflictView]:
-    """Each conflict once (by system and factions), from whichever source saw it last; the
-    freshest data first, as `/conflicts` lists them."""
-    chosen: dict[tuple[str, frozenset[str]], ConflictView] = {}
-    for view in [*members, *galaxy]:
-        key = (view.system_name.lower(), frozenset((view.side1.name, view.side2.name)))
-        known = chosen.get(key)
-        if known is None or view.last_seen > known.last_seen:
-            chosen[key] = view
-    return sorted(chosen.values(), key=lambda view: (-view.last_seen.timestamp(), view.system_name))
