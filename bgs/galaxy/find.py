@@ -200,7 +200,7 @@ async def find_systems(
 def _prefix(column: Any, typed: str) -> ColumnElement[bool]:
     """lower(column) starts with `typed`: a range on the lower(name) expression index (both
     databases can seek it), with LIKE to keep exactly the prefix matches."""
-    low = typed.strip().lower()
+    low = typed.lstrip().lower()
     if not low:
         return true()
     upper = low[:-1] + chr(ord(low[-1]) + 1)
