@@ -248,11 +248,22 @@ async def main() -> None:
     parser.add_argument("--ticks", type=int, default=365, help="tick periods of history")
     parser.add_argument("--repeat", type=int, default=50, help="timed runs per query")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument(
+        "--loaded", help="a database an earlier run loaded with the same options: time only"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    world = World(args)
+    if args.loaded:
+        db = Database(args.loaded)
+        try:
+            await measure(db, world, args.repeat)
+        finally:
+            await db.dispose()
+        return
     directory = None if args.database_url else Path(tempfile.mkdtemp(prefix="warden-galaxy-"))
     url = args.database_url or f"sqlite+aiosqlite:///{directory}/bench.db"
-    world = World(args)
+    log.info("database: %s", url)
     db = Database(url)
     try:
         await upgrade(db.engine())

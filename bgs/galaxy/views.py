@@ -168,7 +168,8 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(str(item) for item in value if isinstance(item, str))
 
 
-def system_info(row: GalaxySystem) -> SystemInfo:
+def system_info(row: Any) -> SystemInfo:
+    """A `galaxy_systems` row (an ORM object or a Core row) as shown."""
     return SystemInfo(
         address=row.system_address,
         name=row.name,
@@ -225,7 +226,8 @@ def _previous_influence(tick_at: datetime | None) -> Any:
     )
 
 
-def _presence(row: GalaxyFaction, previous: float | None) -> FactionPresence:
+def _presence(row: Any, previous: float | None) -> FactionPresence:
+    """A `galaxy_factions` row (an ORM object or a Core row) in points."""
     return FactionPresence(
         name=row.faction,
         influence=points(row.influence),
@@ -311,15 +313,21 @@ async def faction_view(session: AsyncSession, name: str) -> FactionView | None:
     if faction is None:
         return None
     tick_at = await current_tick_at(session)
+    # Core rows, not ORM objects: the view reads hundreds of rows and builds its own shapes.
     ours = await session.execute(
-        select(GalaxyFaction, _previous_influence(tick_at), GalaxySystem)
-        .join(GalaxySystem, GalaxySystem.system_address == GalaxyFaction.system_address)
-        .where(GalaxyFaction.faction == faction)
+        select(GalaxyFaction.__table__, _previous_influence(tick_at)).where(
+            GalaxyFaction.faction == faction
+        )
     )
-    by_address = {row.system_address: (row, previous, system) for row, previous, system in ours}
-    addresses = sorted(by_address)
+    presence = {row.system_address: _presence(row, row.previous) for row in ours}
+    addresses = sorted(presence)
+    by_address: dict[int, Any] = {}
     rivals: dict[int, tuple[str, float]] = {}
     if addresses:
+        found = await session.execute(
+            select(GalaxySystem.__table__).where(GalaxySystem.system_address.in_(addresses))
+        )
+        by_address = {system.system_address: system for system in found}
         others = await session.execute(
             select(GalaxyFaction.system_address, GalaxyFaction.faction, GalaxyFaction.influence)
             .where(GalaxyFaction.system_address.in_(addresses), GalaxyFaction.faction != faction)
@@ -329,15 +337,15 @@ async def faction_view(session: AsyncSession, name: str) -> FactionView | None:
             rivals[address] = (other, influence)  # ascending: the strongest is written last
     conflicts = await conflicts_of(session, addresses)
     systems = []
-    for address, (row, previous, system) in by_address.items():
-        rival = rivals.get(address)
+    for address, system in by_address.items():
+        rival, own = rivals.get(address), presence[address]
         systems.append(
             FactionSystem(
                 system=system_info(system),
-                presence=_presence(row, previous),
+                presence=own,
                 controlling=system.controlling_faction == faction,
                 runner_up=None if rival is None else rival[0],
-                lead=None if rival is None else points(row.influence - rival[1]),
+                lead=None if rival is None else own.influence - points(rival[1]),
                 conflicts=[c for c in conflicts[address] if c.involves(faction)],
             )
         )
