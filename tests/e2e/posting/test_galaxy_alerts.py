@@ -10,6 +10,7 @@ from typing import Any
 
 from bgs.galaxy.alerts import enqueue_alerts
 from bgs.galaxy.snapshot import SystemChange, SystemSnapshot
+from settings import ChannelKind
 from tests.fakes.fake_discord import FakeDiscord, FakeGuild
 from tests.fakes.tick_source import FakeTickSource
 from tests.helpers.galaxy import add_tick, conflict, faction, moved, snapshot, store, store_in
@@ -19,8 +20,11 @@ from tests.helpers.squadron import (
     Squadron,
     announcements,
     ledger_rows,
+    notices,
+    outbox_rows,
     posts,
     running_warden,
+    set_channel,
     settle,
     titles,
     update_guild,
@@ -232,3 +236,14 @@ async def test_conflicts_merges_eddn_and_members_without_duplicates(
     assert f"**{ADF}** 2 – 1 {PIRATES}" in text  # EDDN's is the newer report
     assert f"**{ALPHA}** — election, active" in text
     assert titles(squadron, "bgs-conflict") == [f"⚔️ New war in {ALPHA}"]  # the member's
+
+
+async def test_an_alert_without_a_channel_is_a_skipped_post(squadron: Squadron) -> None:
+    _, old_beta = await history(squadron)
+    await set_channel(squadron, ChannelKind.ALERTS, None)
+    await feed(squadron, (old_beta, beta(T0, 0.04)))
+    assert await notices(squadron) == [
+        "Galaxy alerts (influence, lead, pending states) are skipped: no alerts channel is set. "
+        "Set one with `/config channel kind:alerts`."
+    ]
+    assert await outbox_rows(squadron) == []
