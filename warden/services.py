@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Coroutine
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -14,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bgs import tenants as tenant_service
 from bgs.alerts import AfterIngest
+from bgs.galaxy.alerts import enqueue_alerts
 from bgs.galaxy.writer import GalaxyWriter
 from bgs.leadership import Leadership
 from bgs.listener_address import ListenerAddress, listener_address
@@ -38,8 +40,8 @@ class Services:
     in every role. The EDDN feed starts in every role too, and consumes only in the process
     that leads `EDDN_LEADERSHIP`.
 
-    `galaxy` stores galaxy snapshots for the EDDN feed and for members' jumps alike: the alerts
-    on galaxy changes plug in as its `on_changes` (`bgs.galaxy.writer`).
+    `galaxy` stores galaxy snapshots for the EDDN feed and for members' jumps alike, and writes
+    the guilds' alerts on what changed in the same transaction (`bgs.galaxy.alerts`).
     """
 
     def __init__(self, settings: Settings, tenants: TenantsFile, *, listener: bool = True) -> None:
@@ -49,7 +51,7 @@ class Services:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.keys = KeyStore(self.db)
         self.outbox_signal = asyncio.Event()  # set when this process wrote to the outbox
-        self.galaxy = GalaxyWriter(self.db)
+        self.galaxy = GalaxyWriter(self.db, partial(enqueue_alerts, db=self.db))
         self.after_ingest = AfterIngest(
             self.db,
             self.spawn,

@@ -148,8 +148,50 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_galaxy_systems_name"), ["name"], unique=False)
 
+    # Look-ups and autocomplete by name in any case (bgs.galaxy.views).
+    op.create_index("ix_galaxy_systems_lower_name", "galaxy_systems", [sa.text("lower(name)")])
+    op.create_index(
+        "ix_galaxy_factions_lower_faction", "galaxy_factions", [sa.text("lower(faction)")]
+    )
+    # Each guild's galaxy alerts (bgs.galaxy.alerts): thresholds in points (0: off), switches.
+    with op.batch_alter_table("guilds", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("galaxy_lead_alert", sa.Float(), server_default="5", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("galaxy_drop_alert", sa.Float(), server_default="3", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("galaxy_retreat_alert", sa.Float(), server_default="5", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column(
+                "galaxy_pending_alert", sa.Boolean(), server_default=sa.true(), nullable=False
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "galaxy_conflict_alert", sa.Boolean(), server_default=sa.true(), nullable=False
+            )
+        )
+        batch_op.add_column(
+            sa.Column("galaxy_summary", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("guilds", schema=None) as batch_op:
+        for column in (
+            "galaxy_summary",
+            "galaxy_conflict_alert",
+            "galaxy_pending_alert",
+            "galaxy_retreat_alert",
+            "galaxy_drop_alert",
+            "galaxy_lead_alert",
+        ):
+            batch_op.drop_column(column)
+    op.drop_index("ix_galaxy_factions_lower_faction", table_name="galaxy_factions")
+    op.drop_index("ix_galaxy_systems_lower_name", table_name="galaxy_systems")
     with op.batch_alter_table("galaxy_systems", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_galaxy_systems_name"))
         batch_op.drop_index(batch_op.f("ix_galaxy_systems_controlling_power"))

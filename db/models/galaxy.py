@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Index, Integer, String
+from sqlalchemy import BigInteger, Float, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import NAME, Base
@@ -24,6 +24,8 @@ class GalaxySystem(Base):
         Index(None, "name"),
         Index(None, "controlling_faction"),
         Index(None, "controlling_power"),
+        # autocomplete and look-ups by name in any case (bgs.galaxy.views)
+        Index("ix_galaxy_systems_lower_name", text("lower(name)")),
     )
 
     system_address: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -60,7 +62,10 @@ class GalaxyFaction(Base):
     newer snapshot of the system: a faction that retreated disappears)."""
 
     __tablename__ = "galaxy_factions"
-    __table_args__ = (Index(None, "faction"),)
+    __table_args__ = (
+        Index(None, "faction"),
+        Index("ix_galaxy_factions_lower_faction", text("lower(faction)")),
+    )
 
     system_address: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     faction: Mapped[str] = mapped_column(String(NAME), primary_key=True)
