@@ -1,6 +1,9 @@
 """What stored batches mean for alerts: conflict changes and protected-faction harm, worked out
 after ingest, off the request path, and written to the outbox with the changes that cause them.
 
+Members' FSDJump, Location and CarrierJump events also feed the galaxy tables (source
+"member", `bgs.galaxy.writer`) in this work, so they are as durable as the alerts.
+
 Conflict state is updated first because harm detection reads it (a member fighting for the
 opponent of a protected faction is only known once the conflict is known).
 
@@ -31,6 +34,9 @@ from sqlalchemy import delete, or_, select
 from bgs import conflicts, protected
 from bgs.conflicts import ConflictChange, NewestReports
 from bgs.events import parse_envelope
+from bgs.galaxy.journal import BGS_EVENTS, member_snapshot
+from bgs.galaxy.store import MEMBER
+from bgs.galaxy.writer import GalaxyWriter
 from bgs.ingest import IngestResult, StoredEvent
 from bgs.protected import AlertRef
 from db.database import Database
@@ -70,6 +76,7 @@ class Pending:
 
     reports: NewestReports = field(default_factory=NewestReports)
     harm: list[StoredEvent] = field(default_factory=list)
+    jumps: list[StoredEvent] = field(default_factory=list)  # for the galaxy tables
     work_ids: set[int] = field(default_factory=set)
 
     def add(self, stored: Sequence[StoredEvent], work_id: int | None = None) -> None:
@@ -78,6 +85,8 @@ class Pending:
                 self.harm.append(item)
             else:
                 self.reports.add(item)
+                if item.envelope.event in BGS_EVENTS:
+                    self.jumps.append(item)
         if work_id is not None:
             self.work_ids.add(work_id)
 
@@ -85,12 +94,19 @@ class Pending:
         return bool(self.harm or self.reports or self.work_ids)
 
 
-async def after_ingest(db: Database, guild_id: int, pending: Pending) -> IngestAlerts:
+async def after_ingest(
+    db: Database, guild_id: int, pending: Pending, galaxy: GalaxyWriter | None = None
+) -> IngestAlerts:
     """Update the conflict states, then record protected-faction harm, for the stored batches
-    (each writes its alerts to the outbox in its transaction); then drop the work rows."""
+    (each writes its alerts to the outbox in its transaction), then store the members' jumps in
+    the galaxy tables (`galaxy`, when given); then drop the work rows."""
     changes = await conflicts.on_events_stored(db, guild_id, pending.reports)
     in_order = sorted(pending.harm, key=lambda stored: stored.id)
     harm = await protected.on_events_stored(db, guild_id, in_order)
+    if galaxy is not None and pending.jumps:
+        now = datetime.now(UTC)
+        snapshots = [member_snapshot(stored.envelope, now) for stored in pending.jumps]
+        await galaxy.store([s for s in snapshots if s is not None], MEMBER, now)
     if pending.work_ids:
         async with db.tenant_write(guild_id) as session:
             await session.execute(
@@ -110,8 +126,10 @@ class AfterIngest:
         spawn: Spawn,
         wrote_outbox: Callable[[], None],
         recover_after: timedelta = timedelta(seconds=60),
+        galaxy: GalaxyWriter | None = None,
     ) -> None:
         self._db = db
+        self._galaxy = galaxy
         self.recover_after = recover_after
         self._spawn = spawn
         self._wrote_outbox = wrote_outbox
@@ -144,7 +162,7 @@ class AfterIngest:
     async def run(self, guild_id: int, pending: Pending) -> IngestAlerts | None:
         """One run; a failure is logged and leaves the work rows for `recover`."""
         try:
-            alerts = await after_ingest(self._db, guild_id, pending)
+            alerts = await after_ingest(self._db, guild_id, pending, self._galaxy)
         except Exception:
             log.exception("after-ingest work of guild %s failed; it is retried later", guild_id)
             return None

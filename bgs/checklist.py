@@ -2,11 +2,10 @@
 that names the command (or, for the listener, the setting) that does it.
 
 A line is an async function of a `Setup` returning its `Check`s, and `LINES` lists them in
-order: a feature adds its line by adding its function there (the EDDN feed will, once it
-exists). The lines claim only what they checked. Whether the bot can post in a channel is
-Discord's to say, so the cog checks each configured channel and passes the answers in
-`Setup.channels`; a configured channel missing there is shown as not checked (❔), never as
-fine.
+order: a feature adds its line by adding its function there. The lines claim only what they
+checked. Whether the bot can post in a channel is Discord's to say, so the cog checks each
+configured channel and passes the answers in `Setup.channels`; a configured channel missing
+there is shown as not checked (❔), never as fine.
 
 `Check.text` may hold `{name}` (an outside name: a faction, a cmdr) and `{at}` (an instant),
 which the cog fills in: the name shown as written, the instant in each reader's time zone.
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bgs import apikeys, tenants
+from bgs.galaxy.feed import feed_line, feed_status
 from bgs.listener_address import ListenerAddress
 from bgs.status import plugin_data
 from bgs.ticks import OVERDUE_AFTER, tick_status
@@ -62,14 +62,16 @@ class ChannelAccess:
 
 @dataclass(frozen=True, slots=True)
 class Setup:
-    """What the lines look at: the guild's settings, the databases, the listener's address and
-    the configured channels the cog checked (by channel id)."""
+    """What the lines look at: the guild's settings, the databases, the listener's address,
+    the configured channels the cog checked (by channel id), and whether the deployment
+    consumes the EDDN feed (EDDN_RELAY)."""
 
     db: Database
     tenant: Tenant
     listener: ListenerAddress
     now: datetime
     channels: Mapping[int, ChannelAccess] = field(default_factory=dict)
+    eddn_enabled: bool = True
 
 
 Line = Callable[[Setup], Awaitable[list[Check]]]
@@ -176,6 +178,11 @@ async def tick_line(setup: Setup) -> list[Check]:
     return [Check("Galaxy tick", True, "{at}", at=at)]
 
 
+async def eddn_line(setup: Setup) -> list[Check]:
+    ok, text, at = feed_line(await feed_status(setup.db, setup.eddn_enabled, setup.now))
+    return [Check("EDDN feed", ok, text, at=at)]
+
+
 LINES: tuple[Line, ...] = (
     faction_line,
     channel_lines,
@@ -184,6 +191,7 @@ LINES: tuple[Line, ...] = (
     api_key_line,
     plugin_data_line,
     tick_line,
+    eddn_line,
 )
 
 

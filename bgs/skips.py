@@ -34,6 +34,7 @@ POSTS: Final[Mapping[str, str]] = {
     ALERT_KIND: "Protected-faction alerts",
     "checklist": "The setup checklist",
     "recruits": "Weekly recruits posts",
+    "galaxy_alert": "Galaxy alerts (influence, lead, pending states)",
 }
 
 

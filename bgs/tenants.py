@@ -173,6 +173,58 @@ def set_schedule(
         tenant.conflict_digest_hours = hours
 
 
+MAX_THRESHOLD = 100.0  # influence points
+
+
+def set_galaxy_alerts(
+    tenant: Tenant,
+    *,
+    lead: float | None = None,
+    drop: float | None = None,
+    retreat: float | None = None,
+    pending: bool | None = None,
+    conflicts: bool | None = None,
+    summary: bool | None = None,
+) -> None:
+    """Change the given galaxy-alert settings (None leaves one as it is; a threshold of 0
+    turns its alert off); every value is checked first."""
+    for value in (lead, drop, retreat):
+        if value is not None and not 0 <= value <= MAX_THRESHOLD:
+            raise SettingsError(
+                "Thresholds are influence points from 0 (off) to 100. Nothing was changed."
+            )
+    if lead is not None:
+        tenant.galaxy_lead_alert = lead
+    if drop is not None:
+        tenant.galaxy_drop_alert = drop
+    if retreat is not None:
+        tenant.galaxy_retreat_alert = retreat
+    if pending is not None:
+        tenant.galaxy_pending_alert = pending
+    if conflicts is not None:
+        tenant.galaxy_conflict_alert = conflicts
+    if summary is not None:
+        tenant.galaxy_summary = summary
+
+
+def galaxy_alert_lines(tenant: Tenant) -> list[str]:
+    """The galaxy-alert settings as `/config show` and `/config galaxy-alerts` say them."""
+
+    def threshold(value: float, unit: str) -> str:
+        return f"under {value:g} {unit}" if value > 0 else "off"
+
+    return [
+        f"lead over the runner-up: {threshold(tenant.galaxy_lead_alert, 'points')}",
+        "influence drop since the last tick: "
+        + (f"over {tenant.galaxy_drop_alert:g} points" if tenant.galaxy_drop_alert > 0 else "off"),
+        f"retreat risk: {threshold(tenant.galaxy_retreat_alert, '%')}",
+        f"pending expansion, retreat, war, civil war, election: "
+        f"{'on' if tenant.galaxy_pending_alert else 'off'}",
+        f"conflicts seen on EDDN: {'on' if tenant.galaxy_conflict_alert else 'off'}",
+        f"influence in the post-tick summary: {'on' if tenant.galaxy_summary else 'off'}",
+    ]
+
+
 def digest_hours(tenant: Tenant) -> list[int]:
     return [int(hour) for hour in tenant.conflict_digest_hours.split(",") if hour]
 

@@ -32,8 +32,10 @@ stored for over 25 hours.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -393,3 +395,12 @@ async def store_guild_tick(
     return _candidate_result(
         candidate, OFFICER, previous=previous, latest=latest, rejected=rejected, now=now, errors={}
     )
+
+
+def period_start(ticks: Sequence[datetime], at: datetime) -> datetime:
+    """The start of the galaxy tick period holding `at`: the newest of the (ascending) `ticks`
+    at or before it; before any known tick, the UTC day's midnight."""
+    index = bisect.bisect_right(ticks, at)
+    if index:
+        return ticks[index - 1]
+    return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -16,6 +16,7 @@ COGS = (
     "cogs.members",
     "cogs.recruits",
     "cogs.welcome",
+    "cogs.galaxy",
 )
 
 __all__ = ["COGS", "Warden", "hide_officer_commands", "on_tree_error", "resolve_tenant"]

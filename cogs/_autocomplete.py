@@ -25,6 +25,10 @@ async def choices(
     assert interaction.guild_id is not None
     async with warden(interaction).services.db.tenant(interaction.guild_id) as session:
         found = await lookup(session, current)
+    return _choices(found)
+
+
+def _choices(found: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:
     return [
         app_commands.Choice(name=name, value=value)
         for name, value in found
@@ -41,3 +45,12 @@ async def name_choices(
         return [(name, name) for name in await lookup(session, typed)]
 
     return await choices(interaction, named, current)
+
+
+async def galaxy_choices(
+    interaction: discord.Interaction, lookup: NameLookup, current: str
+) -> list[app_commands.Choice[str]]:
+    """Names from the galaxy tables (shared by every guild) matching what is typed."""
+    async with warden(interaction).services.db.unscoped() as session:
+        found = await lookup(session, current)
+    return _choices([(name, name) for name in found])

@@ -1,4 +1,5 @@
-"""PNG charts for command replies: leaderboard bars and a faction's activity over the last ticks.
+"""PNG charts for command replies: leaderboard bars, a faction's activity over the last ticks,
+influence lines from the galaxy's history.
 
 Drawn with matplotlib's object API, a `Figure` on its own `FigureCanvasAgg`: no pyplot, no
 display and no global backend, so nothing else in the process is affected. `chart_file` draws
@@ -17,6 +18,7 @@ import io
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Final, ParamSpec, TypeVar
 
 import discord
@@ -26,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from bgs.galaxy.views import ChartSeries
 from bgs.summaries import ActivityCounts, TickActivity
 from cogs._ui import abbreviate, clip
 
@@ -144,6 +147,50 @@ def faction_ticks_figure(faction: str, ticks: Sequence[TickActivity]) -> Figure:
         positions, labels=[f"{tick.ticktime:%d %b}\n{tick.ticktime:%H:%M}" for tick in ticks]
     )
     figure.suptitle(f"{faction}: members' activity over the last {len(ticks)} ticks")
+    return figure
+
+
+def _days(instant: datetime) -> float:
+    """An instant as days since 1970 (the x axis of influence charts)."""
+    return instant.timestamp() / 86400.0
+
+
+def _day_label(days: float) -> str:
+    return f"{datetime.fromtimestamp(days * 86400.0, UTC):%d %b}"
+
+
+def influence_png(title: str, series: Sequence[ChartSeries], highlight: str | None) -> bytes:
+    """One line per series (influence in points over the tick periods), the `highlight`ed
+    one (the faction asked for) drawn thicker, with the 5 % retreat line."""
+    return _png(influence_figure(title, series, highlight))
+
+
+@_literal_text
+def influence_figure(title: str, series: Sequence[ChartSeries], highlight: str | None) -> Figure:
+    """The figure of `influence_png`."""
+    figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    for line in series:
+        times = [_days(instant) for instant, _ in line.points]
+        values = [value for _, value in line.points]
+        wide = line.label == highlight
+        axes.plot(
+            times,
+            values,
+            label=clip(line.label, LABEL_LENGTH),
+            linewidth=3.0 if wide else 1.5,
+            marker="o" if len(times) < 40 else None,
+            markersize=3,
+            zorder=3 if wide else 2,
+        )
+    axes.axhline(5, color=NEGATIVE, linewidth=0.8, linestyle="--", label="retreat (5 %)")
+    axes.set_ylim(bottom=0)
+    axes.set_ylabel("Influence (%)")
+    axes.set_xlabel("Tick (UTC)")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best", fontsize=7, ncols=2)
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: _day_label(value)))
+    axes.set_title(title)
     return figure
 
 

@@ -52,6 +52,7 @@ async def guild_checklist(bot: Warden, guild: discord.Guild | None, tenant: Tena
         listener=bot.services.listener_address,
         now=datetime.now(UTC),
         channels=channel_access(guild, tenant) if guild is not None else {},
+        eddn_enabled=bot.services.settings.eddn_enabled,
     )
     return await checklist(setup)
 

@@ -104,8 +104,11 @@ def change_embed(change: ConflictChange) -> discord.Embed:
         lines.append("The game no longer lists it; the score is the last one seen.")
     elif change.status is ConflictStatus.PENDING:
         lines.append("Status: pending (fighting starts after the next tick)")
-    reporter = f"CMDR {plain(change.cmdr)}" if change.cmdr else "a member"
-    lines.append(f"Seen by {reporter} {ts(change.observed_at, 'R')}")
+    if change.source == "eddn":
+        lines.append(f"Seen on EDDN {ts(change.observed_at, 'R')}")
+    else:
+        reporter = f"CMDR {plain(change.cmdr)}" if change.cmdr else "a member"
+        lines.append(f"Seen by {reporter} {ts(change.observed_at, 'R')}")
     return embed(title, "\n".join(lines), colour=_colour(change))
 
 

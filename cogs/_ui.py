@@ -175,40 +175,64 @@ class OwnedView(discord.ui.View):
         return False
 
 
-class Paginator(OwnedView):
-    """Previous/next buttons over a list of embeds; only the member who asked can turn pages."""
+class Pager(OwnedView):
+    """Previous/next buttons over `count` pages that `page(index)` builds when shown (a query
+    per page, for results too many to build at once); only the member who asked can turn
+    pages."""
 
-    def __init__(self, owner_id: int, embeds: Sequence[discord.Embed], timeout: float = 600):
+    def __init__(
+        self,
+        owner_id: int,
+        count: int,
+        page: Callable[[int], Awaitable[discord.Embed]],
+        timeout: float = 600,
+    ) -> None:
         super().__init__(
             owner_id,
             "Only the member who ran the command can turn these pages; run it yourself to browse.",
             timeout,
         )
-        self.embeds = list(embeds)
+        self.count = count
+        self.page = page
         self.index = 0
         self._sync()
 
     def _sync(self) -> None:
         self.previous.disabled = self.index == 0
-        self.next.disabled = self.index >= len(self.embeds) - 1
+        self.next.disabled = self.index >= self.count - 1
 
     async def _show(self, interaction: discord.Interaction) -> None:
         self._sync()
-        await interaction.response.edit_message(embed=self.embeds[self.index], view=self)
+        await interaction.response.edit_message(embed=await self.page(self.index), view=self)
+
+    async def send(self, interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
+        """Answer with the first page (and the buttons when there are more)."""
+        first = await self.page(0)
+        view = self if self.count > 1 else None
+        await send_message(interaction, [first], view, ephemeral=ephemeral)
 
     @discord.ui.button(
         label="◀ Previous", style=discord.ButtonStyle.secondary, custom_id="page:prev"
     )
-    async def previous(
-        self, interaction: discord.Interaction, _: discord.ui.Button[Paginator]
-    ) -> None:
+    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button[Pager]) -> None:
         self.index = max(0, self.index - 1)
         await self._show(interaction)
 
     @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary, custom_id="page:next")
-    async def next(self, interaction: discord.Interaction, _: discord.ui.Button[Paginator]) -> None:
-        self.index = min(len(self.embeds) - 1, self.index + 1)
+    async def next(self, interaction: discord.Interaction, _: discord.ui.Button[Pager]) -> None:
+        self.index = min(self.count - 1, self.index + 1)
         await self._show(interaction)
+
+
+class Paginator(Pager):
+    """A `Pager` over a list of embeds built beforehand."""
+
+    def __init__(self, owner_id: int, embeds: Sequence[discord.Embed], timeout: float = 600):
+        self.embeds = list(embeds)
+        super().__init__(owner_id, len(self.embeds), self._embed, timeout)
+
+    async def _embed(self, index: int) -> discord.Embed:
+        return self.embeds[index]
 
 
 class Confirm(OwnedView):
@@ -276,22 +300,42 @@ async def send(interaction: discord.Interaction, reply: Reply) -> None:
     if len(embeds) > 1:
         view = Paginator(interaction.user.id, embeds)
         embeds = embeds[:1]
-    content = clip(reply.content, CONTENT_LIMIT) if reply.content else None
+    await send_message(
+        interaction,
+        embeds,
+        view,
+        content=reply.content,
+        files=reply.files,
+        ephemeral=reply.ephemeral,
+    )
+
+
+async def send_message(
+    interaction: discord.Interaction,
+    embeds: list[discord.Embed],
+    view: discord.ui.View | None,
+    *,
+    content: str | None = None,
+    files: Sequence[discord.File] = (),
+    ephemeral: bool = False,
+) -> None:
+    """Answer the interaction, or follow up after a defer."""
+    content = clip(content, CONTENT_LIMIT) if content else None
     if interaction.response.is_done():
         await interaction.followup.send(
             content=content or discord.utils.MISSING,
             embeds=embeds,
-            files=reply.files,
+            files=list(files),
             view=view or discord.utils.MISSING,
-            ephemeral=reply.ephemeral,
+            ephemeral=ephemeral,
         )
     else:
         await interaction.response.send_message(
             content=content,
             embeds=embeds,
-            files=reply.files,
+            files=list(files),
             view=view or discord.utils.MISSING,
-            ephemeral=reply.ephemeral,
+            ephemeral=ephemeral,
         )
 
 

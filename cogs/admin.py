@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -12,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bgs import apikeys, members, tenants
+from bgs.galaxy.feed import feed_counts_text, feed_status
 from bgs.names import faction_names
 from cogs._autocomplete import name_choices
 from cogs._bot import Warden
@@ -92,6 +94,9 @@ class Admin(commands.Cog):
             f"CZ summaries: {'on' if tenant.cz_summaries else 'off'}",
             f"conflict digest: {'on' if tenant.conflict_digest else 'off'} "
             f"at {', '.join(f'{h:02d}:00' for h in tenants.digest_hours(tenant))} UTC",
+            "",
+            "**Galaxy alerts** (`/config galaxy-alerts`)",
+            *tenants.galaxy_alert_lines(tenant),
             "",
             f"**API keys:** {sum(1 for k in keys if k.revoked_at is None)} active, "
             f"{sum(1 for k in keys if k.revoked_at is not None)} revoked",
@@ -211,6 +216,43 @@ class Admin(commands.Cog):
             ),
         )
 
+    @officer_only
+    @config.command(
+        name="galaxy-alerts", description="Alerts on our and protected factions' influence"
+    )
+    @app_commands.describe(
+        lead="Alert when a faction's lead where it controls falls under this (points; 0: off)",
+        drop="Alert when its influence drops more than this since the last tick (points; 0: off)",
+        retreat="Alert when its influence falls under this (%; 0: off)",
+        pending="Alert on a pending expansion, retreat, war, civil war or election",
+        conflicts="Conflict changes seen on EDDN, not only in members' jumps",
+        summary="An influence section in the post-tick summary",
+    )
+    async def config_galaxy_alerts(
+        self,
+        interaction: discord.Interaction,
+        lead: app_commands.Range[float, 0, 100] | None = None,
+        drop: app_commands.Range[float, 0, 100] | None = None,
+        retreat: app_commands.Range[float, 0, 100] | None = None,
+        pending: bool | None = None,
+        conflicts: bool | None = None,
+        summary: bool | None = None,
+    ) -> None:
+        tenant = await self._update(
+            interaction,
+            lambda tenant: tenants.set_galaxy_alerts(
+                tenant,
+                lead=lead,
+                drop=drop,
+                retreat=retreat,
+                pending=pending,
+                conflicts=conflicts,
+                summary=summary,
+            ),
+        )
+        lines = "\n".join(tenants.galaxy_alert_lines(tenant))
+        await send(interaction, Reply(content=f"Galaxy alerts:\n{lines}", ephemeral=True))
+
     async def _update(
         self, interaction: discord.Interaction, change: Callable[[Tenant], object]
     ) -> Tenant:
@@ -315,10 +357,12 @@ class Admin(commands.Cog):
         async with services.db.tenant(tenant.guild_id) as session:
             notices = await tenants.recent_notices(session)
         address = services.listener_address
+        feed = await feed_status(services.db, services.settings.eddn_enabled, datetime.now(UTC))
         fields = [
             EmbedField("Bot", f"BGS Warden {VERSION}, {len(bot.guilds)} server(s)", True),
             EmbedField("Database", f"{services.db.engine(url).dialect.name}: {health}", True),
             EmbedField("Listener", address.problem or f"`{address.url}`"),
+            EmbedField("EDDN feed, last hour", feed_counts_text(feed)),
         ]
         if notices:
             fields.append(

@@ -40,6 +40,7 @@ from discord.ext import commands
 
 from bgs import tenants
 from bgs.conflicts import CHANGE_KIND, ConflictChange, conflict_digest
+from bgs.galaxy.views import faction_view
 from bgs.objectives import ObjectiveProgress, list_objectives
 from bgs.outbox import Entry
 from bgs.periods import Period, Tick, latest_ticks, period_for
@@ -71,6 +72,7 @@ from bgs.summaries import (
 from bgs.ticks import DUPLICATE_WINDOW, TickRecord, galaxy_tick, guild_tick
 from cogs._bot import Warden
 from cogs._conflict_posts import change_embed, digest_embeds
+from cogs._galaxy_views import influence_section
 from cogs._jobs import for_each_tenant, posted, schedule, unschedule
 from cogs._objective_views import progress_lines
 from cogs._outbox import Outcome
@@ -158,6 +160,7 @@ def post_tick_embeds(
     war: Sequence[SystemThargoidWar],
     objectives: Sequence[ObjectiveProgress],
     harm: HarmSummary,
+    influence: Sequence[str] = (),
 ) -> list[discord.Embed]:
     if ended is None:
         header = f"The galaxy ticked {ts(tick.tick_time)}; no member data of the tick before it."
@@ -169,6 +172,7 @@ def post_tick_embeds(
         *contributor_lines(counts_by_cmdr, harmers, war_totals(war, lambda row: row.cmdr)),
         *objective_lines(objectives),
         *harm_lines(harm),
+        *influence,
     ]
     return pages("📊 Tick summary", lines, header=header + "\n")
 
@@ -274,7 +278,15 @@ class Announcements(commands.Cog):
                 war = await thargoid_war(session, period)
                 harm = await harm_summary(session, tickids=[ended.tickid])
             objectives = await list_objectives(session, now=now, active_only=True)
-        return post_tick_embeds(tick, ended, activity, counts_by_cmdr, war, objectives, harm)
+        influence: list[str] = []
+        if tenant.faction and tenant.galaxy_summary:
+            async with self.bot.services.db.unscoped() as galaxy:
+                view = await faction_view(galaxy, tenant.faction)
+            if view is not None:
+                influence = influence_section(view.faction, view.systems)
+        return post_tick_embeds(
+            tick, ended, activity, counts_by_cmdr, war, objectives, harm, influence
+        )
 
     # -- the day's summaries ------------------------------------------------------------------
 

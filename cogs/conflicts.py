@@ -14,6 +14,7 @@ from bgs.conflicts import (
     current_conflicts,
     watched_factions,
 )
+from bgs.galaxy.conflicts import galaxy_conflicts, merged_conflicts
 from bgs.ticks import galaxy_tick, guild_tick
 from cogs._bot import Warden
 from cogs._checks import tenant_of, warden
@@ -55,7 +56,10 @@ class Conflicts(commands.Cog):
         tick = await guild_tick(db, tenant.guild_id, await galaxy_tick(db))
         async with db.tenant(tenant.guild_id) as session:
             faction, protected = await watched_factions(session)
-            views = await current_conflicts(session, chosen, faction, protected, now)
+            members = await current_conflicts(session, chosen, faction, protected, now)
+        async with db.unscoped() as session:
+            galaxy = await galaxy_conflicts(session, chosen, faction, protected, now)
+        views = merged_conflicts(members, galaxy)
         titles = {
             Scope.OURS: f"Conflicts of {plain(faction or '')}",
             Scope.PROTECTED: "Conflicts of protected factions",
@@ -66,8 +70,8 @@ class Conflicts(commands.Cog):
                 text = "No factions are protected yet; officers add them with `/protected add`."
             else:
                 text = (
-                    "No current conflicts in members' data. Conflicts are read from members' "
-                    "jumps into systems (FSDJump, Location, CarrierJump)."
+                    "No current conflicts seen on EDDN or in members' data. Conflicts are read "
+                    "from every player's jumps relayed by EDDN and from members' own jumps."
                 )
             await send(interaction, Reply([embed(titles[chosen], text)]))
             return

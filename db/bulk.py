@@ -1,5 +1,6 @@
 """Inserts that every writer shares: the dialect's INSERT (with ON CONFLICT on both dialects), and
-many rows into one guild's tables at the driver's speed, the plugin listener's hot path.
+many rows into one guild's tables at the driver's speed, the plugin listener's hot path (and
+into the global galaxy tables, the EDDN feed's).
 
 Core works out every row's values in Python, column by column, and on SQLite that costs more
 than SQLite takes to store the row. So on SQLite these inserts go to the DBAPI cursor: each
@@ -56,13 +57,25 @@ def dialect_insert(dialect: str, target: Any) -> postgresql.Insert | sqlite.Inse
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert the rows into a tenant table in the session's transaction."""
+    _insert_many(session, table, rows, tenant=True)
+
+
+def insert_global_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows into a global table (one without `guild_id`: the galaxy's) in the
+    session's transaction, at the driver's speed as `insert_rows` does."""
+    _insert_many(session, table, rows, tenant=False)
+
+
+def _insert_many(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, tenant: bool
+) -> None:
     if not rows:
         return
     if _dialect(session).name != "sqlite":
         session.execute(_core_insert(table), rows)
         return
     statement = _SqliteInsert.of(table, _dialect(session), (), ())
-    guild_id = _guild(session)
+    guild_id = _guild(session) if tenant else None
     values = [statement.values(row, guild_id) for row in rows]
     with _cursor(session, statement.sql) as cursor:
         cursor.executemany(statement.sql, values)
@@ -122,11 +135,13 @@ def _guild(session: Session) -> int:
 @dataclass(frozen=True, slots=True)
 class _SqliteInsert:
     """One table's INSERT for the SQLite cursor: the statement, the row keys in the order of
-    its parameters after `guild_id`, and the bind processors of the columns that have one."""
+    its parameters (after `guild_id` in a tenant table), and the bind processors of the columns
+    that have one (by parameter index)."""
 
     sql: str
     keys: tuple[str, ...]
     processors: tuple[tuple[int, Processor], ...]
+    tenant: bool
 
     @staticmethod
     @cache
@@ -134,29 +149,36 @@ class _SqliteInsert:
         table: Table, dialect: Dialect, unique: tuple[str, ...], returning: tuple[str, ...]
     ) -> _SqliteInsert:
         numbered = table.autoincrement_column  # the database numbers it
+        tenant = "guild_id" in table.c
         columns = [c for c in table.columns if c.name != "guild_id" and c is not numbered]
         for column in columns:
             if column.default is not None or column.server_default is not None:
                 raise ValueError(f"{table.name}.{column.name} has a default: insert it with Core")
-        names = ", ".join(["guild_id", *(c.name for c in columns)])
-        marks = ", ".join("?" * (len(columns) + 1))
+        first = ["guild_id"] if tenant else []
+        names = ", ".join([*first, *(c.name for c in columns)])
+        marks = ", ".join("?" * (len(columns) + len(first)))
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
         if unique:
             sql += f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
         if returning:
             sql += f" RETURNING {', '.join(returning)}"
         processors = []
-        for index, column in enumerate(columns, start=1):
+        for index, column in enumerate(columns, start=len(first)):
             process = column.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 if isinstance(column.type, UTCDateTime):
                     process = lru_cache(maxsize=INSTANTS_REMEMBERED)(process)
                 processors.append((index, process))
-        return _SqliteInsert(sql, tuple(c.name for c in columns), tuple(processors))
+        return _SqliteInsert(sql, tuple(c.name for c in columns), tuple(processors), tenant)
 
-    def values(self, row: Mapping[str, Any], guild_id: int) -> list[Any]:
-        check_guild(row, guild_id)
-        values = [guild_id, *map(row.get, self.keys)]
+    def values(self, row: Mapping[str, Any], guild_id: int | None) -> list[Any]:
+        """The parameters of one row; `guild_id` is the session's (None for a global table)."""
+        if not self.tenant:
+            values = list(map(row.get, self.keys))
+        else:
+            assert guild_id is not None, "a tenant table's rows need the session's guild"
+            check_guild(row, guild_id)
+            values = [guild_id, *map(row.get, self.keys)]
         for index, process in self.processors:
             value = values[index]
             if value is not None:

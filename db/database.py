@@ -144,6 +144,26 @@ def _stamp_new_objects(session: Session, _context: Any, _instances: Any) -> None
             raise TenantIsolationError(f"{type(obj).__name__} moved to guild {obj.guild_id}")
 
 
+@asynccontextmanager
+async def joined_tenant(session: AsyncSession, guild_id: int) -> AsyncIterator[AsyncSession]:
+    """A session scoped to one guild inside `session`'s transaction, on its connection: what it
+    writes commits or rolls back with the caller's transaction (work on global tables that
+    must change a guild's rows atomically with them, e.g. galaxy alerts in the outbox)."""
+    connection = await session.connection()
+    scoped = AsyncSession(
+        bind=connection,
+        sync_session_class=TenantSession,
+        info={"guild_id": guild_id},
+        expire_on_commit=False,
+        join_transaction_mode="rollback_only",
+    )
+    try:
+        yield scoped
+        await scoped.flush()  # its writes belong to the caller's transaction (never committed here)
+    finally:
+        await scoped.close()
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine with our per-dialect settings (SQLite: WAL, foreign keys, busy timeout)."""
     parsed = make_url(url)

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from settings.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/warden.db"
+DEFAULT_EDDN_RELAY = "tcp://eddn.edcd.io:9500"
+EDDN_OFF = "off"
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,8 @@ class Settings(BaseSettings):
     inara_app_name: str = Field(default="BGS Warden", min_length=1, max_length=100)
     inara_sync_time: str = Field(default="01:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # UTC
     inara_request_interval: float = Field(default=60.0, ge=0)  # seconds between two requests
+    eddn_relay: str = DEFAULT_EDDN_RELAY  # "off" turns the galaxy feed off
+    eddn_silence_seconds: float = Field(default=120.0, gt=0)  # then reconnect to the relay
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -56,6 +60,16 @@ class Settings(BaseSettings):
             raise ValueError("must be shard numbers separated by commas, like 0,1")
         return ",".join(str(number) for number in sorted({int(part) for part in parts}))
 
+    @field_validator("eddn_relay")
+    @classmethod
+    def _eddn_relay(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == EDDN_OFF:
+            return EDDN_OFF
+        if not value.startswith(("tcp://", "ipc://")) or len(value) < 8:
+            raise ValueError(f"must be a ZeroMQ address like {DEFAULT_EDDN_RELAY}, or off")
+        return value
+
     @model_validator(mode="after")
     def _shards_need_a_count(self) -> Settings:
         if self.shard_ids is not None:
@@ -68,6 +82,11 @@ class Settings(BaseSettings):
                     f"the shards are 0 to {self.shard_count - 1}"
                 )
         return self
+
+    @property
+    def eddn_enabled(self) -> bool:
+        """Whether this deployment consumes the EDDN relay (EDDN_RELAY is not `off`)."""
+        return self.eddn_relay != EDDN_OFF
 
     @property
     def inara_sync_at(self) -> tuple[int, int]:

@@ -11,6 +11,7 @@ where they fail.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 
 from db.database import Database
 from settings import TenantsFile
+from tests.fakes.eddn_relay import FakeRelay
 from tests.helpers.databases import (
     POSTGRES_URL,
     REQUIRE_POSTGRES,
@@ -29,6 +31,10 @@ from tests.helpers.databases import (
 )
 from tests.helpers.plugin import GUILD_A, PluginClient, create_api_key, settings_for
 from warden.services import Services
+
+# Tests never reach the public EDDN relay: the bot and every process a test starts run with the
+# feed off, and a test that wants it points EDDN_RELAY at the loopback fake relay.
+os.environ["EDDN_RELAY"] = "off"
 
 
 @pytest.fixture(scope="session")
@@ -120,3 +126,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def plugin(services: Services, http: aiohttp.ClientSession) -> PluginClient:
     """A plugin-shaped client with a fresh key of guild GUILD_A."""
     return PluginClient(http, services.listener.url, await create_api_key(services, GUILD_A))
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[FakeRelay]:
+    """A loopback EDDN relay (a ZeroMQ PUB socket on 127.0.0.1)."""
+    async with FakeRelay() as fake:
+        yield fake

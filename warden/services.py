@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Coroutine
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -14,8 +15,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bgs import tenants as tenant_service
 from bgs.alerts import AfterIngest
+from bgs.galaxy.alerts import enqueue_alerts
+from bgs.galaxy.writer import GalaxyWriter
+from bgs.leadership import Leadership
 from bgs.listener_address import ListenerAddress, listener_address
 from db.database import Database
+from feeds.eddn import EddnFeed
 from listener.auth import KeyStore
 from listener.requests import ListenerContext
 from listener.server import ListenerServer
@@ -23,6 +28,7 @@ from settings import Settings, TenantsFile
 
 log = logging.getLogger(__name__)
 
+EDDN_LEADERSHIP = "eddn"  # the one process of a deployment that consumes the EDDN relay
 RECOVERY_JOB = "after-ingest-recovery"  # finishes after-ingest work a dead process left behind
 FIRST_RECOVERY_AFTER = timedelta(seconds=5)
 
@@ -31,7 +37,11 @@ class Services:
     """Databases, the plugin listener, the scheduler and the after-ingest work of one process.
 
     `listener=False` (the `discord` role) keeps the listener from starting; everything else runs
-    in every role.
+    in every role. The EDDN feed starts in every role too, and consumes only in the process
+    that leads `EDDN_LEADERSHIP`.
+
+    `galaxy` stores galaxy snapshots for the EDDN feed and for members' jumps alike, and writes
+    the guilds' alerts on what changed in the same transaction (`bgs.galaxy.alerts`).
     """
 
     def __init__(self, settings: Settings, tenants: TenantsFile, *, listener: bool = True) -> None:
@@ -41,11 +51,24 @@ class Services:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.keys = KeyStore(self.db)
         self.outbox_signal = asyncio.Event()  # set when this process wrote to the outbox
+        self.galaxy = GalaxyWriter(self.db, partial(enqueue_alerts, db=self.db))
         self.after_ingest = AfterIngest(
             self.db,
             self.spawn,
             self.outbox_signal.set,
             timedelta(seconds=settings.after_ingest_recovery_seconds),
+            self.galaxy,
+        )
+        self.eddn = (
+            EddnFeed(
+                settings.eddn_relay,
+                settings.eddn_silence_seconds,
+                self.db,
+                self.galaxy,
+                Leadership(self.db, EDDN_LEADERSHIP),
+            )
+            if settings.eddn_enabled
+            else None
         )
         self.listener = (
             ListenerServer(
@@ -109,6 +132,9 @@ class Services:
                 max_instances=1,
                 next_run_time=datetime.now(UTC) + FIRST_RECOVERY_AFTER,
             )
+        if self.eddn is not None:
+            self.run_forever(self.eddn.leadership.run(), f"{EDDN_LEADERSHIP}-leadership")
+            self.run_forever(self.eddn.run(), "eddn-feed")
         self.scheduler.start()
 
     async def close(self) -> None:

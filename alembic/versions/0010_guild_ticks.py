@@ -1,7 +1,7 @@
 """guild ticks: an officer's `/tick set` records a tick for their own guild only
 
 Revision ID: 0010_guild_ticks
-Revises: 0008_first_week
+Revises: 0009_galaxy
 Create Date: 2026-12-03 15:10:00
 
 Before, `/tick set` stored a galaxy tick that every guild shared, so one guild's officer made
@@ -22,7 +22,7 @@ import db.types
 from alembic import op
 
 revision: str = "0010_guild_ticks"
-down_revision: str | None = "0008_first_week"
+down_revision: str | None = "0009_galaxy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -67,6 +67,7 @@ class ConflictChange:
     observed_at: datetime
     cmdr: str | None
     tickid: str | None
+    source: str = "member"  # "member" (a member's jump) or "eddn" (bgs.galaxy.alerts)
 
     def payload(self) -> dict[str, Any]:
         """The change as JSON, for the outbox (`ConflictChange.from_payload` reads it back)."""
@@ -148,6 +149,7 @@ class _Applier:
                     observed_at=seen.timestamp,
                     cmdr=seen.cmdr,
                     tickid=seen.tickid,
+                    source=seen.source,
                 )
             )
 
@@ -391,6 +393,26 @@ async def watched_factions(session: AsyncSession) -> tuple[str | None, list[str]
     return faction, list(protected)
 
 
+async def apply_reports(
+    session: AsyncSession,
+    guild_faction: str | None,
+    protected: Iterable[str],
+    newest: Mapping[str, SystemReport],
+    known: Mapping[str, Known],
+    *,
+    now: datetime,
+) -> list[ConflictChange]:
+    """Apply each system's newest report to the guild's conflict states (tenant transaction)
+    and enqueue the changes worth an alert: members' jumps and the galaxy feed
+    (`bgs.galaxy.alerts`) both come through here, so a change is found once, by whichever
+    report reached the shared state first."""
+    applier = _Applier(session, guild_faction, frozenset(protected))
+    await applier.apply(newest, known)
+    for change in applier.changes:
+        await outbox.enqueue(session, CHANGE_KIND, change.ledger_key, change.payload(), now)
+    return applier.changes
+
+
 async def on_events_stored(
     db: Database, guild_id: int, observations: NewestReports
 ) -> list[ConflictChange]:
@@ -405,12 +427,9 @@ async def on_events_stored(
         guild_faction, protected = await watched_factions(session)
         known = await read_known(session, sorted(newest))
     async with db.tenant_write(guild_id) as session:
-        applier = _Applier(session, guild_faction, frozenset(protected))
-        await applier.apply(newest, known)
-        now = datetime.now(UTC)
-        for change in applier.changes:
-            await outbox.enqueue(session, CHANGE_KIND, change.ledger_key, change.payload(), now)
-    changes = applier.changes
+        changes = await apply_reports(
+            session, guild_faction, protected, newest, known, now=datetime.now(UTC)
+        )
     for change in changes:
         log.info(
             "guild %s: conflict %s in %s: %s %d vs %s %d (%s)",

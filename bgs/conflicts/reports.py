@@ -56,6 +56,7 @@ class SystemReport:
     tickid: str | None
     cmdr: str | None
     conflicts: dict[tuple[str, str], ReportedConflict]
+    source: str = "member"  # or "eddn": the galaxy feed (bgs.galaxy.alerts)
 
 
 def parse_status(value: object) -> ConflictStatus:

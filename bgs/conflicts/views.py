@@ -50,9 +50,11 @@ class DigestEntry:
     cmdrs: tuple[str, ...]
 
 
-def _view(
+def conflict_view(
     row: ConflictState, guild_faction: str | None, protected: frozenset[str], now: datetime
 ) -> ConflictView:
+    """A conflict state (stored from members' jumps, or built from the galaxy tables' row) for
+    display, the subject's side first."""
     side1, side2 = sides_of(row)
     found = subject_of(row.faction1, row.faction2, guild_faction, protected)
     subject = None if found is None else found[0]
@@ -106,7 +108,7 @@ async def current_conflicts(
             return []
         statement = statement.where(_involving(protected_set))
     rows = (await session.execute(statement.order_by(*ORDER))).scalars().all()
-    return [_view(row, guild_faction, protected_set, now) for row in rows]
+    return [conflict_view(row, guild_faction, protected_set, now) for row in rows]
 
 
 async def conflict_digest(
@@ -140,7 +142,8 @@ async def conflict_digest(
             cmdrs[system_name].add(cmdr)
     return [
         DigestEntry(
-            _view(row, guild_faction, frozenset(), now), tuple(sorted(cmdrs[row.system_name]))
+            conflict_view(row, guild_faction, frozenset(), now),
+            tuple(sorted(cmdrs[row.system_name])),
         )
         for row in rows
     ]

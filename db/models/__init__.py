@@ -1,7 +1,8 @@
 """The data model: every entity of the product, SQLAlchemy 2 typed declarative.
 
 Tenant-owned tables carry `guild_id` through `TenantMixin`; a tenant-scoped session filters and
-stamps it automatically (see `db.database`). Global tables (galaxy ticks, bot state) do not.
+stamps it automatically (see `db.database`). Global tables (galaxy ticks, bot state, the
+galaxy's systems, factions and conflicts) do not.
 Import models from here; the modules below only group them by subject.
 """
 
@@ -26,6 +27,13 @@ from db.models.events import (
     SyntheticCZObjective,
     SyntheticGroundCZ,
     SyntheticScenario,
+)
+from db.models.galaxy import (
+    GalaxyConflict,
+    GalaxyFaction,
+    GalaxyFeedCount,
+    GalaxyInfluence,
+    GalaxySystem,
 )
 from db.models.members import ApiKeyCmdr, CmdrLink, Member
 from db.models.objectives import Objective, ObjectiveSettlement, ObjectiveTarget
@@ -58,6 +66,11 @@ __all__ = [
     "EventChild",
     "ExplorationSale",
     "FactionKillBond",
+    "GalaxyConflict",
+    "GalaxyFaction",
+    "GalaxyFeedCount",
+    "GalaxyInfluence",
+    "GalaxySystem",
     "GalaxyTick",
     "GuildTick",
     "KnownFaction",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -54,6 +55,18 @@ class Tenant(TenantMixin, Base):
         String(64), default="Recruit", server_default="Recruit"
     )
     recruit_days: Mapped[int] = mapped_column(Integer, default=14, server_default=text("14"))
+    # Galaxy alerts (bgs.galaxy.alerts): thresholds in influence points, 0 turns one off; the
+    # influence section of the post-tick summary.
+    galaxy_lead_alert: Mapped[float] = mapped_column(Float, default=5.0, server_default=text("5"))
+    galaxy_drop_alert: Mapped[float] = mapped_column(Float, default=3.0, server_default=text("3"))
+    galaxy_retreat_alert: Mapped[float] = mapped_column(
+        Float, default=5.0, server_default=text("5")
+    )
+    galaxy_pending_alert: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    galaxy_conflict_alert: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    galaxy_summary: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     officer_roles: Mapped[list[OfficerRole]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="OfficerRole.role_id"

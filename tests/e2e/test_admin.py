@@ -267,8 +267,10 @@ async def test_status(squadron: Squadron, plugin_for: PluginClient) -> None:
         "API keys": "✅",  # the key of `plugin_for`
         "BGS-Tally data (24 h)": "❌",
         "Galaxy tick": "❌",
+        "EDDN feed": "❔",  # tests run with EDDN_RELAY=off
     }
     text = before.text()
+    assert "0 kept, none dropped" in text  # the EDDN feed field
     assert f"✅ **Faction:** {FACTION}" in text
     assert f"✅ **Tick channel:** <#{tick}>" in text
     assert (

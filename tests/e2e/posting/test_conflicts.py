@@ -435,7 +435,7 @@ async def test_conflicts_say_when_data_is_from_before_the_last_tick(
 async def test_conflicts_when_there_are_none(squadron: Squadron) -> None:
     ours = await squadron.member("conflicts")
     shielded = await squadron.member("conflicts", {"scope": "protected"})
-    assert "No current conflicts in members' data." in ours.text()
+    assert "No current conflicts seen on EDDN or in members' data." in ours.text()
     assert "No factions are protected yet" in shielded.text()
 
 
