@@ -78,9 +78,15 @@ async def _cmd_apikey(args: argparse.Namespace, settings: Settings, tenants: Ten
     try:
         async with db.tenant_write(args.guild) as session:
             if args.action == "create":
-                key, info = await apikeys.create_key(
-                    session, label=args.label, created_by="command line"
-                )
+                try:
+                    key, info = await apikeys.create_key(
+                        session,
+                        label=args.label,
+                        created_by="command line",
+                        limit=settings.max_keys_per_guild,
+                    )
+                except apikeys.TooManyKeysError as exc:
+                    raise ConfigError(str(exc)) from None
                 print(f"API key {info.id} ({info.label}) for guild {args.guild}:")
                 print(f"  {key}")
                 address = listener_address(
