@@ -28,7 +28,7 @@ Command = Callable[[argparse.Namespace, Settings, TenantsFile], Coroutine[Any, A
 
 async def migrate_all(settings: Settings, tenants: TenantsFile) -> None:
     """`alembic upgrade head` on the default database and every tenant's own database."""
-    db = Database.configured(settings, tenants)
+    db = Database.configured(settings, tenants, timeouts=False)
     try:
         for url in db.urls:
             await upgrade(db.engine(url))
