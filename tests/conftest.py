@@ -11,11 +11,13 @@ where they fail.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
+import hypothesis
 import pytest
 
 from db.database import Database
@@ -120,3 +122,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def plugin(services: Services, http: aiohttp.ClientSession) -> PluginClient:
     """A plugin-shaped client with a fresh key of guild GUILD_A."""
     return PluginClient(http, services.listener.url, await create_api_key(services, GUILD_A))
+
+
+# Hypothesis: a bounded number of examples by default (CI), more on demand:
+# HYPOTHESIS_PROFILE=thorough. No example database in the tree.
+hypothesis.settings.register_profile("ci", max_examples=40, deadline=None, database=None)
+hypothesis.settings.register_profile("thorough", max_examples=1000, deadline=None, database=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
