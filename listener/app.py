@@ -39,11 +39,7 @@ def create_app(context: ListenerContext) -> web.Application:
         RateLimiter(settings.listener_address_rate, settings.listener_address_burst),
     )
     app[ARRIVALS] = ArrivalLog()
-    app[WRITER] = EventWriter(
-        context.db,
-        max_queued=settings.listener_queue_limit,
-        timeout=settings.listener_write_timeout,
-    )
+    app[WRITER] = EventWriter(context.db, max_queued=settings.listener_queue_limit)
     app[GATE] = CmdrGate(context.db)
     app.router.add_get("/health", health)
     app.router.add_get("/discovery", discovery)

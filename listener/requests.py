@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +22,7 @@ from bgs.ingest import EventWriter
 from db.database import Database
 from listener import jsonbody
 from listener.auth import KEY_RE, VERSION_RE, KeyStore, RateLimiter
-from listener.errors import MAX_BODY, ApiError
+from listener.errors import MAX_BODY, ApiError, unavailable
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,27 @@ async def _owner(request: web.Request) -> tuple[KeyOwner, str | None]:
             guild_id=owner.guild_id,
         )
     return owner, version.strip() if version else None
+
+
+@asynccontextmanager
+async def database_deadline(request: web.Request, caller: Caller) -> AsyncIterator[None]:
+    """The database work of a request must be done within LISTENER_WRITE_TIMEOUT, or it is
+    abandoned and answered 503 with Retry-After: a stalled database holds no request (nor its
+    body) for long. Work abandoned this way may still commit; a batch sent again is then
+    answered as duplicates, so retrying is always safe."""
+    seconds = request.app[CONTEXT].settings.listener_write_timeout
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            yield
+    except TimeoutError:
+        if not deadline.expired():
+            raise  # the database's own timeout: unavailable, answered by the middleware
+        raise unavailable(
+            f"the database did not answer within {seconds:g} s; send the data again later",
+            max(1, math.ceil(seconds)),
+            caller.guild_id,
+        ) from None
 
 
 async def _record_use(

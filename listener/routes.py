@@ -3,7 +3,6 @@ answers."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -17,7 +16,15 @@ from listener.errors import ApiError, unavailable
 from listener.health import HEALTH
 from listener.members import check_cmdrs, member_caller
 from listener.models import ActivityIn, first_error, out_of_range_field, to_activity
-from listener.requests import ARRIVALS, CONTEXT, WRITER, client_address, read_json, too_many
+from listener.requests import (
+    ARRIVALS,
+    CONTEXT,
+    WRITER,
+    client_address,
+    database_deadline,
+    read_json,
+    too_many,
+)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -52,9 +59,10 @@ async def post_events(request: web.Request) -> web.Response:
         batch = ingest.prepare(envelopes)
     except EnvelopeError as exc:
         raise ApiError(400, f"{exc}; nothing was stored", guild_id=caller.guild_id) from None
-    await check_cmdrs(request, caller, {envelope.cmdr for envelope in envelopes})
     try:
-        result = await request.app[WRITER].store(caller.guild_id, batch)
+        async with database_deadline(request, caller):
+            await check_cmdrs(request, caller, {envelope.cmdr for envelope in envelopes})
+            result = await request.app[WRITER].store(caller.guild_id, batch)
     except ingest.Busy as exc:
         raise unavailable(
             f"{exc}; nothing was stored, send it again later", exc.retry_after, caller.guild_id
@@ -79,27 +87,23 @@ async def put_activities(request: web.Request) -> web.Response:
         raise ApiError(
             400, f"{first_error(exc)}; nothing was changed", guild_id=caller.guild_id
         ) from None
-    await check_cmdrs(request, caller, [activity.cmdr])
     rows = to_activity(activity)
     field = out_of_range_field(rows)
     if field is not None:
         raise ApiError(400, f"{field}: out of range; nothing was changed", guild_id=caller.guild_id)
-    context = request.app[CONTEXT]
-    async with (
-        asyncio.timeout(context.settings.listener_write_timeout),
-        context.db.tenant_write(caller.guild_id) as session,
-    ):
-        await ingest.replace_activity(session, rows)
+    async with database_deadline(request, caller):
+        await check_cmdrs(request, caller, [activity.cmdr])
+        async with request.app[CONTEXT].db.tenant_write(caller.guild_id) as session:
+            await ingest.replace_activity(session, rows)
     return web.json_response({"status": "stored", "cmdr": activity.cmdr, "tickid": activity.tickid})
 
 
 async def get_objectives(request: web.Request) -> web.Response:
     """A JSON array the plugin accepts as is (bgstally-api.md §7); `[]` clears its list."""
     caller = await member_caller(request)
-    context = request.app[CONTEXT]
     async with (
-        asyncio.timeout(context.settings.listener_write_timeout),
-        context.db.tenant(caller.guild_id) as session,
+        database_deadline(request, caller),
+        request.app[CONTEXT].db.tenant(caller.guild_id) as session,
     ):
         body = await plugin_objectives(session, caller.api_version, datetime.now(UTC))
     return web.json_response(body)

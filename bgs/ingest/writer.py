@@ -31,8 +31,8 @@ MAX_LOCK_HOLD_SECONDS = 0.1  # then other writers get the SQLite write lock befo
 
 
 class Busy(Exception):
-    """The guild's batch was not stored: its queue is full, or the database did not answer in
-    time. Storing it again later may succeed (`retry_after` seconds is a fair wait)."""
+    """The guild's batch was not stored: its queue is full. Storing it again later may succeed
+    (`retry_after` seconds is a fair wait)."""
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
@@ -53,6 +53,11 @@ class _Job:
             self.done.set_result(outcome)
         else:
             self.done.set_exception(outcome)
+
+
+def _retrieved(done: asyncio.Future[IngestResult]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 def _settle(jobs: Sequence[_Job], results: Sequence[IngestResult]) -> None:
@@ -76,6 +81,7 @@ class _Queue:
     def abandon(self, job: _Job) -> None:
         """Its request went away: drop the job unless the writer took it already."""
         job.abandoned = True
+        job.done.add_done_callback(_retrieved)  # nobody awaits its outcome any more
         with contextlib.suppress(ValueError):  # taken meanwhile
             self.jobs.remove(job)
 
@@ -151,13 +157,11 @@ class EventWriter:
         max_group_events: int = MAX_GROUP_EVENTS,
         hold_seconds: float = MAX_LOCK_HOLD_SECONDS,
         max_queued: int | None = None,
-        timeout: float | None = None,
     ) -> None:
         self._db = db
         self._max_group_events = max_group_events
         self._hold_seconds = hold_seconds
         self._max_queued = max_queued
-        self._timeout = timeout
         self._queues: dict[int, _Queue] = {}
 
     def queued(self, guild_id: int) -> int:
@@ -168,9 +172,8 @@ class EventWriter:
 
     async def store(self, guild_id: int, batch: Batch | Sequence[Envelope]) -> IngestResult:
         """Store one validated batch of the guild's (`prepare`d, or its envelopes); raises
-        what storing it alone would, and Busy when the guild's queue is full or the batch is
-        not written within `timeout` seconds (it may be written still: storing again is safe,
-        a batch stored twice is answered as duplicates)."""
+        what storing it alone would, and Busy when the guild's queue is full. Cancelled (the
+        caller's deadline), the batch leaves the queue unless the writer took it already."""
         loop = asyncio.get_running_loop()
         queue = self._queues.get(guild_id)
         if queue is None:
@@ -181,16 +184,8 @@ class EventWriter:
         queue.jobs.append(job)
         if queue.drain is None:
             queue.drain = loop.create_task(self._drain(guild_id, queue))
-        deadline = asyncio.timeout(self._timeout)
         try:
-            async with deadline:
-                return await asyncio.shield(job.done)
-        except TimeoutError:
-            if not deadline.expired():
-                raise  # the database's own timeout: unavailable, not busy
-            queue.abandon(job)
-            wait = max(1, round(self._timeout or 1))
-            raise Busy(f"the database did not answer within {self._timeout:g} s", wait) from None
+            return await asyncio.shield(job.done)
         except asyncio.CancelledError:
             queue.abandon(job)
             raise

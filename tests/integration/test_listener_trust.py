@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -15,12 +16,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
 from bgs import apikeys, tenants
 from db import models
 from db.database import Database
 from listener.auth import KeyStore
+from listener.requests import WRITER
 from settings import TenantsFile
 from tests.helpers.plugin import (
     GUILD_A,
@@ -413,3 +416,83 @@ async def until(send: Callable[[], Any], status: int) -> list[int]:
             return seen
         await asyncio.sleep(0.05)
     raise AssertionError(f"never {status}: {seen}")
+
+
+# --------------------------------------------------------------------------------------------
+# Backpressure
+# --------------------------------------------------------------------------------------------
+
+STALL_SECONDS = 30
+CLIENTS = 64
+QUEUE_LIMIT = 8
+
+
+@contextlib.asynccontextmanager
+async def stalled(database_url: str) -> AsyncIterator[None]:
+    """Another connection holds what every event write needs: on PostgreSQL an exclusive lock
+    on `events`, on SQLite the database's write lock."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None
+        other = sqlite3.connect(url.database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        return
+    database = Database(database_url)
+    try:
+        async with database.engine().connect() as connection:
+            await connection.execute(text("LOCK TABLE events IN ACCESS EXCLUSIVE MODE"))
+            yield
+            await connection.rollback()
+    finally:
+        await database.dispose()
+
+
+async def test_64_clients_against_a_stalled_database_all_get_an_answer(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = {
+        "listener_rate_limit": 0,
+        "listener_guild_rate_limit": 0,
+        "listener_write_timeout": 2.0,
+        "listener_queue_limit": QUEUE_LIMIT,
+        "database_statement_timeout": 5.0,
+    }
+    async with listener(database_url, tmp_path, **settings) as (services, plugin):
+        writer = services.listener.app[WRITER]
+        answers: list[tuple[int, str | None]] = []
+        queued: list[int] = []
+        done = asyncio.Event()
+
+        async def watch() -> None:
+            while not done.is_set():
+                queued.append(writer.queued(GUILD_A))
+                await asyncio.sleep(0.01)
+
+        async def client(number: int, until: float) -> None:
+            sent = 0
+            while time.monotonic() < until:
+                events = [market_event(number * 100_000 + sent * 10 + n) for n in range(10)]
+                sent += 1
+                reply = await plugin.post_events(events)
+                answers.append((reply.status, reply.headers.get("Retry-After")))
+                await asyncio.sleep(0.2)
+
+        async with stalled(database_url):
+            watcher = asyncio.create_task(watch())
+            until = time.monotonic() + STALL_SECONDS
+            await asyncio.gather(*(client(n, until) for n in range(CLIENTS)))
+            done.set()
+            await watcher
+        statuses = {status for status, _ in answers}
+        assert statuses <= {200, 503}, statuses
+        assert all(retry for status, retry in answers if status == 503)
+        assert sum(status == 503 for status, _ in answers) > CLIENTS
+        assert max(queued) <= QUEUE_LIMIT
+        reply = await plugin.post_events([market_event(10**9)])
+        assert (reply.status, reply.body) == (200, {"accepted": 1, "duplicates": 0})
+        assert (await plugin.request("GET", "health")).status == 200
