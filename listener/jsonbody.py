@@ -64,8 +64,11 @@ def _parse_slowly(body: bytes) -> Any:
 def check(value: Any, root: str) -> None:
     """Raise BodyError for the first value (in document order) that cannot be stored as sent.
 
-    Iterative, so nesting cannot exhaust the stack; a path is only spelled out for an error.
+    Iterative, so nesting cannot exhaust the stack. Every request is checked, so a quick pass
+    only says whether anything is wrong; the pass that says where runs only when it is.
     """
+    if _clean(value):
+        return
     stack = [_Node(value, 0, None, "")]
     while stack:
         node = stack.pop()
@@ -81,6 +84,43 @@ def check(value: Any, root: str) -> None:
         elif isinstance(item, list):
             for index in range(len(item) - 1, -1, -1):
                 stack.append(_Node(item[index], node.depth + 1, node, f"[{index}]"))
+
+
+def _clean(value: Any) -> bool:
+    """Whether nothing in `value` is refused (the hot path: a tight loop, no paths)."""
+    low, high = INT64
+    stack = [(value, 0)] if isinstance(value, dict | list) else []
+    if not stack:
+        return _clean_scalar(value)
+    while stack:
+        item, depth = stack.pop()
+        if depth >= MAX_DEPTH:
+            return False
+        if type(item) is dict:
+            keys = "".join(item)  # JSON's keys are text: one check for all of them
+            if "\x00" in keys or (not keys.isascii() and _text_problem(keys) is not None):
+                return False
+            children = item.values()
+        else:
+            children = item
+        for child in children:
+            kind = type(child)
+            if kind is str:
+                if "\x00" in child or (not child.isascii() and _text_problem(child) is not None):
+                    return False
+            elif kind is int:
+                if not low <= child <= high:
+                    return False
+            elif kind is float:
+                if not -FLOAT_LIMIT < child < FLOAT_LIMIT:  # NaN fails every comparison
+                    return False
+            elif kind is dict or kind is list:
+                stack.append((child, depth + 1))
+    return True
+
+
+def _clean_scalar(value: Any) -> bool:
+    return _problem(_Node(value, 0, None, "")) is None
 
 
 def _problem(node: _Node) -> str | None:

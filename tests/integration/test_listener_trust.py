@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sqlite3
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+import bot
 from bgs import apikeys, tenants
 from db import models
 from db.database import Database
@@ -390,20 +393,43 @@ async def test_keys_of_a_guild_the_bot_left_are_refused_until_it_returns(
 async def test_a_revocation_by_another_process_is_seen_within_2_s(
     database_url: str, tmp_path: Path
 ) -> None:
-    """The revoking side is a Database of its own (as the CLI, `bot.py apikey revoke`, is);
-    the listener must refuse the key within 2 s although it was used just before."""
-    async with listener(database_url, tmp_path) as (_services, plugin):
+    """`python bot.py apikey revoke` in a process of its own; the listener, which used the key
+    just before, must refuse it within 2 s of that process's end."""
+    async with listener(database_url, tmp_path) as (services, plugin):
         assert (await plugin.post_events([market_event(1)])).status == 200
-        other = Database(database_url)
-        try:
-            async with other.tenant_write(GUILD_A) as session:
-                (info,) = await apikeys.list_keys(session)
-                await apikeys.revoke_key(session, info.id)
-        finally:
-            await other.dispose()
+        async with services.db.tenant(GUILD_A) as session:
+            (info,) = await apikeys.list_keys(session)
+        cli = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(Path(bot.__file__)),
+            "apikey",
+            "revoke",
+            "--guild",
+            str(GUILD_A),
+            str(info.id),
+            env=os.environ
+            | {"DATABASE_URL": database_url, "TENANTS_FILE": str(tmp_path / "none.json")},
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await cli.communicate()
+        assert cli.returncode == 0 and out.startswith(b"revoked: "), out
         revoked_at = time.monotonic()
         statuses = await until(lambda: plugin.post_events([market_event(2)]), 401)
         assert time.monotonic() - revoked_at < 2.0, statuses
+
+
+def test_the_command_line_refuses_a_key_past_the_cap(
+    sqlite_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("TENANTS_FILE", str(tmp_path / "none.json"))
+    monkeypatch.setenv("MAX_KEYS_PER_GUILD", "1")
+    assert bot.main(["apikey", "create", "--guild", str(GUILD_A)]) == 0
+    assert bot.main(["apikey", "create", "--guild", str(GUILD_A)]) == 2
+    assert "the most it may have (1)" in capsys.readouterr().err
 
 
 async def until(send: Callable[[], Any], status: int) -> list[int]:
