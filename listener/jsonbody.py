@@ -96,13 +96,12 @@ def _clean(value: Any) -> bool:
         item, depth = stack.pop()
         if depth >= MAX_DEPTH:
             return False
+        children: Any = item
         if type(item) is dict:
             keys = "".join(item)  # JSON's keys are text: one check for all of them
             if "\x00" in keys or (not keys.isascii() and _text_problem(keys) is not None):
                 return False
             children = item.values()
-        else:
-            children = item
         for child in children:
             kind = type(child)
             if kind is str:
