@@ -88,6 +88,8 @@ async def run(database_url: str, alerts: int, every: float) -> list[float]:
             "DISCORD_TOKEN": "fake-bot-token",
             "LISTENER_PORT": str(PORT),
             "LISTENER_RATE_LIMIT": "0",
+            "LISTENER_GUILD_RATE_LIMIT": "0",
+            "LISTENER_GUILD_BYTES": "0",
             "LOG_LEVEL": "WARNING",
         }
         processes = [

@@ -15,9 +15,10 @@ import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bgs.errors import DomainError
 from db.models import ApiKey, Tenant
 
 KEY_ALPHABET = string.ascii_letters + string.digits
@@ -26,6 +27,10 @@ KEY_LENGTH = 43  # 43 alphanumerics carry > 256 bits
 
 class UnknownKeyError(LookupError):
     """No key with that id (or label) in this guild."""
+
+
+class TooManyKeysError(DomainError):
+    """The guild has as many active keys as it may (MAX_KEYS_PER_GUILD)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +73,26 @@ def _info(row: ApiKey) -> KeyInfo:
 
 
 async def create_key(
-    session: AsyncSession, *, label: str, created_by: str, owner_id: int | None = None
+    session: AsyncSession,
+    *,
+    label: str,
+    created_by: str,
+    owner_id: int | None = None,
+    limit: int | None = None,
 ) -> tuple[str, KeyInfo]:
     """A new key for the session's guild (a personal key of `owner_id`, else a squadron key);
-    the plain key is returned once and never stored."""
+    the plain key is returned once and never stored. With `limit`, refused (TooManyKeysError)
+    when the guild has that many active keys already: each key costs the listener a cache
+    entry and a rate-limit bucket, so one guild may not mint them without end."""
+    if limit is not None:
+        active = await session.scalar(
+            select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))
+        )
+        if (active or 0) >= limit:
+            raise TooManyKeysError(
+                f"This server has {active} active API keys, the most it may have ({limit}). "
+                "Revoke keys no longer used (`/apikey list`, `/apikey revoke`) and try again."
+            )
     key = new_key()
     row = ApiKey(
         key_hash=hash_key(key),
@@ -130,6 +151,7 @@ class KeyOwner:
     last_used_at: datetime | None
     owner_id: int | None = None
     personal_keys_only: bool = False
+    guild_left: bool = False  # the bot left the guild: its keys are refused until it returns
 
 
 async def find_owner(session: AsyncSession, key: str) -> KeyOwner | None:
@@ -137,14 +159,14 @@ async def find_owner(session: AsyncSession, key: str) -> KeyOwner | None:
     digest = hash_key(key)
     found = (
         await session.execute(
-            select(ApiKey, Tenant.personal_keys_only)
+            select(ApiKey, Tenant.personal_keys_only, Tenant.left_at)
             .outerjoin(Tenant, Tenant.guild_id == ApiKey.guild_id)
             .where(ApiKey.key_hash == digest)
         )
     ).one_or_none()
     if found is None or not matches(key, found[0].key_hash):
         return None
-    row, personal_keys_only = found
+    row, personal_keys_only, left_at = found
     return KeyOwner(
         guild_id=row.guild_id,
         key_id=row.id,
@@ -153,6 +175,7 @@ async def find_owner(session: AsyncSession, key: str) -> KeyOwner | None:
         last_used_at=row.last_used_at,
         owner_id=row.owner_id,
         personal_keys_only=bool(personal_keys_only),
+        guild_left=left_at is not None,
     )
 
 

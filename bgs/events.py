@@ -11,6 +11,7 @@ has both `Fine` and `Bounty`, influence is signed by its trend.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,11 +46,11 @@ def as_int(value: object, default: int = 0) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return round(value)
+        return round(value) if math.isfinite(value) else default
     if isinstance(value, str):
         try:
             return round(float(value.strip()))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, NaN, or infinite
             return default
     return default
 

@@ -279,7 +279,10 @@ class Admin(commands.Cog):
         assert interaction.guild_id is not None
         async with bot.services.db.tenant_write(interaction.guild_id) as session:
             key, info = await apikeys.create_key(
-                session, label=label.strip()[:100] or "BGS-Tally", created_by=str(interaction.user)
+                session,
+                label=label.strip()[:100] or "BGS-Tally",
+                created_by=str(interaction.user),
+                limit=bot.services.settings.max_keys_per_guild,
             )
         audit(interaction, f"created API key #{info.id} ({info.label!r})")
         lines = [

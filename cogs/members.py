@@ -103,7 +103,12 @@ class Members(commands.Cog):
         user = interaction.user
         async with services.db.tenant_write(tenant.guild_id) as session:
             made = await members.connect(
-                session, user.id, user.display_name, str(user), datetime.now(UTC)
+                session,
+                user.id,
+                user.display_name,
+                str(user),
+                datetime.now(UTC),
+                limit=services.settings.max_keys_per_guild,
             )
             linked = await members.my_cmdrs(session, user.id)
         if made.replaced:

@@ -164,8 +164,11 @@ async def joined_tenant(session: AsyncSession, guild_id: int) -> AsyncIterator[A
         await scoped.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine with our per-dialect settings (SQLite: WAL, foreign keys, busy timeout)."""
+def create_engine(url: str, statement_timeout: float | None = None) -> AsyncEngine:
+    """An async engine with our per-dialect settings (SQLite: WAL, foreign keys, busy timeout;
+    PostgreSQL: a connect timeout, and with `statement_timeout` seconds both the server's
+    `statement_timeout`, which also ends a wait for a lock, and asyncpg's command timeout, for
+    a server that stops answering)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -180,23 +183,41 @@ def create_engine(url: str) -> AsyncEngine:
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
-        connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT},
+        connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT} | _timeouts(statement_timeout),
     )
+
+
+def _timeouts(seconds: float | None) -> dict[str, Any]:
+    if seconds is None:
+        return {}
+    milliseconds = str(round(seconds * 1000))
+    return {"command_timeout": seconds, "server_settings": {"statement_timeout": milliseconds}}
 
 
 class Database:
     """The engine registry and session factory for the default and per-tenant databases."""
 
     @classmethod
-    def configured(cls, settings: Settings, tenants: TenantsFile) -> Database:
-        """The databases of these settings: DATABASE_URL, and the tenants' own `database_url`."""
+    def configured(
+        cls, settings: Settings, tenants: TenantsFile, *, timeouts: bool = True
+    ) -> Database:
+        """The databases of these settings: DATABASE_URL, and the tenants' own `database_url`;
+        with DATABASE_STATEMENT_TIMEOUT unless `timeouts` is False (migrations may run long)."""
         return cls(
             settings.database_url,
             {t.guild_id: t.database_url for t in tenants.tenants if t.database_url},
+            statement_timeout=settings.database_statement_timeout if timeouts else None,
         )
 
-    def __init__(self, default_url: str, tenant_urls: Mapping[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        default_url: str,
+        tenant_urls: Mapping[int, str] | None = None,
+        *,
+        statement_timeout: float | None = None,
+    ) -> None:
         self.default_url = default_url
+        self.statement_timeout = statement_timeout
         self._tenant_urls = dict(tenant_urls or {})
         self._engines: dict[str, AsyncEngine] = {}
         self._tenant_makers: dict[str, async_sessionmaker[AsyncSession]] = {}
@@ -218,7 +239,7 @@ class Database:
         url = url or self.default_url
         engine = self._engines.get(url)
         if engine is None:
-            engine = self._engines[url] = create_engine(url)
+            engine = self._engines[url] = create_engine(url, self.statement_timeout)
         return engine
 
     def is_sqlite(self, url: str | None = None) -> bool:

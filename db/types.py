@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, BigInteger, DateTime, Integer
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, SmallInteger, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -17,6 +19,37 @@ BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 # JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+INT64 = (-(2**63), 2**63 - 1)
+_INT_RANGES = (
+    (BigInteger, INT64),
+    (SmallInteger, (-(2**15), 2**15 - 1)),
+    (Integer, (-(2**31), 2**31 - 1)),
+)
+
+
+@cache
+def _integer_columns(table: Table) -> tuple[tuple[str, int, int], ...]:
+    """The table's integer columns with the range every dialect holds (PostgreSQL's `integer`
+    is 32 bits; SQLite would hold 64, but a row must fit both)."""
+    found = []
+    for column in table.columns:
+        for kind, (low, high) in _INT_RANGES:
+            if isinstance(column.type, kind):
+                found.append((column.name, low, high))
+                break
+    return tuple(found)
+
+
+def out_of_range(table: Table, row: Mapping[str, Any]) -> str | None:
+    """The first column of `row` whose integer its column type cannot hold, or None: such a
+    row is refused with a clear error before the database raises one."""
+    for name, low, high in _integer_columns(table):
+        value = row.get(name)
+        if isinstance(value, int) and not low <= value <= high:
+            return name
+    return None
 
 
 def json_bytes(value: Any, *, sort_keys: bool = False) -> bytes:

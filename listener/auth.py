@@ -6,31 +6,36 @@ import asyncio
 import math
 import re
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from cachetools import TTLCache
 
 from bgs import apikeys
 from bgs.apikeys import KeyOwner
 from db.database import Database
 
 KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
-VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")  # ASCII digits only, as the spec says
 TOUCH_EVERY = timedelta(minutes=1)
 
 
 class KeyStore:
     """Resolves a presented key to its guild, with a short cache.
 
-    Revocation through this process (Discord or CLI) clears the cache at once; a revocation made
-    by another process is seen within `ttl` seconds. Concurrent requests that miss the cache
-    share one lookup, and a key's use is recorded at most once a minute (or when the plugin's
-    API version changes), however many requests arrive.
+    Revocation through this process (Discord or CLI) clears the cache at once; a revocation,
+    or the bot leaving a guild, recorded by another process is seen within `ttl` seconds (at
+    most 2: LISTENER_KEY_CACHE_SECONDS), since every answer, found or not, is cached that long
+    only. The cache holds at most `size` keys and evicts the least recently used, so a flood
+    of unknown keys cannot push the good ones out all at once. Concurrent requests that miss
+    the cache share one lookup, and a key's use is recorded at most once a minute (or when the
+    plugin's API version changes), however many requests arrive.
     """
 
-    def __init__(self, db: Database, ttl: float = 10.0) -> None:
+    def __init__(self, db: Database, ttl: float = 1.0, size: int = 10_000) -> None:
         self._db = db
-        self._ttl = ttl
-        self._cache: dict[str, tuple[float, KeyOwner | None]] = {}
+        self._cache: TTLCache[str, tuple[KeyOwner | None]] = TTLCache(maxsize=size, ttl=ttl)
         self._lookups: dict[str, asyncio.Task[KeyOwner | None]] = {}
         self._generation = 0
         self._uses: dict[int, tuple[datetime | None, str | None]] = {}
@@ -43,11 +48,11 @@ class KeyStore:
     async def owner(self, key: str) -> KeyOwner | None:
         digest = apikeys.hash_key(key)
         cached = self._cache.get(digest)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached[0]
         lookup = self._lookups.get(digest)
         if lookup is None:
-            lookup = self._lookups[digest] = asyncio.ensure_future(self._lookup(digest, key))
+            lookup = self._lookups[digest] = asyncio.ensure_future(self._lookup(key))
             lookup.add_done_callback(self._forget_lookup)
         # Shielded: one caller going away must not cancel the lookup the others wait for.
         return await asyncio.shield(lookup)
@@ -57,9 +62,8 @@ class KeyStore:
             if pending is lookup:
                 del self._lookups[digest]
 
-    async def _lookup(self, digest: str, key: str) -> KeyOwner | None:
+    async def _lookup(self, key: str) -> KeyOwner | None:
         generation = self._generation
-        expires = time.monotonic() + self._ttl
         found: KeyOwner | None = None
         for url in self._db.urls:
             async with self._db.unscoped(url) as session:
@@ -67,9 +71,7 @@ class KeyStore:
             if found is not None:
                 break
         if generation == self._generation:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = (expires, found)
+            self._cache[apikeys.hash_key(key)] = (found,)  # (None,): no such key
         return found
 
     def needs_touch(self, owner: KeyOwner, api_version: str | None) -> bool:
@@ -94,27 +96,46 @@ class _Bucket:
 
 
 class RateLimiter:
-    """A token bucket per key: `rate` requests a second sustained, bursts up to `burst`.
+    """A token bucket per key (an API key's id, a guild, an address): `rate` tokens a second
+    sustained, bursts up to `burst`. A `rate` of 0 turns limiting off.
 
-    A `rate` of 0 turns limiting off (LISTENER_RATE_LIMIT=0, e.g. for the ingest benchmark).
+    Buckets idle long enough to be full again are forgotten (at most `keys` are kept, the
+    least recently used go first), so a flood of new addresses cannot grow memory.
     """
 
-    def __init__(self, rate: float = 10.0, burst: int = 50) -> None:
+    def __init__(self, rate: float = 10.0, burst: int = 50, keys: int = 100_000) -> None:
         self.rate = rate
         self.burst = burst
-        self._buckets: dict[int, _Bucket] = {}
+        refill = burst / rate if rate > 0 else 1.0
+        self._buckets: TTLCache[Hashable, _Bucket] = TTLCache(maxsize=keys, ttl=refill)
 
-    def retry_after(self, key_id: int) -> int:
-        """0 when the request may pass (and a token is taken); else seconds to wait."""
-        if self.rate <= 0:
-            return 0
+    def _bucket(self, key: Hashable) -> _Bucket:
         now = time.monotonic()
-        bucket = self._buckets.get(key_id)
+        bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key_id] = _Bucket(tokens=self.burst, updated=now)
+            bucket = _Bucket(tokens=self.burst, updated=now)
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
+        self._buckets[key] = bucket  # (re)starts its time to live
+        return bucket
+
+    def _wait(self, bucket: _Bucket, cost: float) -> int:
+        return max(1, math.ceil((cost - bucket.tokens) / self.rate))
+
+    def retry_after(self, key: Hashable, cost: float = 1.0) -> int:
+        """0 when `cost` tokens are there (and taken); else seconds to wait."""
+        if self.rate <= 0:
             return 0
-        return max(1, math.ceil((1 - bucket.tokens) / self.rate))
+        cost = min(cost, self.burst)
+        bucket = self._bucket(key)
+        if bucket.tokens >= cost:
+            bucket.tokens -= cost
+            return 0
+        return self._wait(bucket, cost)
+
+    def waiting(self, key: Hashable) -> int:
+        """Seconds until a token is there (0: now), taking none."""
+        if self.rate <= 0:
+            return 0
+        bucket = self._bucket(key)
+        return 0 if bucket.tokens >= 1 else self._wait(bucket, 1.0)

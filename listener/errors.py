@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import DataError
 
 from db.database import is_unavailable
 
@@ -29,6 +30,14 @@ class ApiError(Exception):
         self.message = message
         self.guild_id = guild_id
         self.headers = headers
+
+
+UNAVAILABLE_RETRY_AFTER = 10  # seconds, in the Retry-After of a 503 for a database that is down
+
+
+def unavailable(message: str, retry_after: int, guild_id: int | None = None) -> ApiError:
+    """A 503 that says when to come back (Retry-After)."""
+    return ApiError(503, message, guild_id=guild_id, headers={"Retry-After": str(retry_after)})
 
 
 def error_response(status: int, message: str, headers: Any = None) -> web.Response:
@@ -66,11 +75,19 @@ async def errors_middleware(
         message = messages.get(exc.status, exc.reason)
         _reject(request, exc.status, message, None)
         return error_response(exc.status, message)
+    except DataError as exc:
+        # A value the checks before storing let through (`listener.jsonbody`, `db.types.
+        # out_of_range`) and the database refused: the client's data, not our failure.
+        message = f"the database refused a value of this request ({exc.orig}); nothing was stored"
+        _reject(request, 400, message, None)
+        return error_response(400, message[:500])
     except Exception as exc:
         if is_unavailable(exc):
             _reject(request, 503, f"database unavailable ({type(exc).__name__})", None)
             return error_response(
-                503, "the database is unavailable right now; the data was not stored"
+                503,
+                "the database is unavailable right now; the data was not stored",
+                {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
             )
         error_id = uuid.uuid4().hex[:8]
         log.exception("error %s while handling %s %s", error_id, request.method, request.path)

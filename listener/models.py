@@ -7,22 +7,27 @@ unknown extra fields.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from sqlalchemy import Table
 
 from bgs.events import parse_instant
 from db import models
+from db.types import INT64, out_of_range
 
 
 def _number(value: object) -> object:
     if isinstance(value, str):
         try:
-            return round(float(value.strip()))
+            value = float(value.strip())
         except ValueError:
             raise ValueError("must be a number") from None
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
         return round(value)
     return value
 
@@ -34,7 +39,7 @@ def _instant(value: object) -> object:
     return parsed
 
 
-Count = Annotated[int, BeforeValidator(_number)]
+Count = Annotated[int, BeforeValidator(_number), Field(ge=INT64[0], le=INT64[1])]
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Name = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -126,6 +131,26 @@ def to_activity(payload: ActivityIn) -> models.Activity:
             for system in payload.systems
         ],
     )
+
+
+def out_of_range_field(activity: models.Activity) -> str | None:
+    """'systems[0].factions[2].cz_space_low' when a count does not fit its column (32 bits
+    for the counts of things, 64 for credits), else None."""
+    for s, system in enumerate(activity.systems):
+        column = _row_out_of_range(system)
+        if column is not None:
+            return f"systems[{s}].{column}"
+        for f, faction in enumerate(system.factions):
+            column = _row_out_of_range(faction)
+            if column is not None:
+                return f"systems[{s}].factions[{f}].{column}"
+    return None
+
+
+def _row_out_of_range(row: models.Base) -> str | None:
+    table = row.__table__
+    assert isinstance(table, Table)
+    return out_of_range(table, {column.name: getattr(row, column.name) for column in table.columns})
 
 
 def _faction(f: FactionIn) -> models.ActivityFaction:

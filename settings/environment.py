@@ -28,6 +28,24 @@ class Settings(BaseSettings):
     listener_public_url: str | None = None
     listener_rate_limit: float = Field(default=10.0, ge=0)  # requests/s per API key; 0 = off
     listener_rate_burst: int = Field(default=50, ge=1)
+    # Trust limits (README "Security"): what one address, one guild or the whole listener may
+    # cost before it is told to come back later.
+    listener_behind_proxy: bool = False  # the client's address is X-Forwarded-For's last
+    listener_address_rate: float = Field(default=1.0, ge=0)  # failed auths and /health per s
+    listener_address_burst: int = Field(default=30, ge=1)
+    listener_guild_rate_limit: float = Field(default=50.0, ge=0)  # requests/s per guild; 0 = off
+    listener_guild_burst: int = Field(default=200, ge=1)
+    listener_guild_bytes: int = Field(default=1_048_576, ge=0)  # body bytes/s per guild; 0 = off
+    listener_guild_bytes_burst: int = Field(default=8_388_608, ge=1_048_576)
+    listener_max_connections: int = Field(default=1024, ge=1)
+    listener_header_timeout: float = Field(default=30.0, gt=0)  # seconds for a request's headers
+    listener_body_timeout: float = Field(default=30.0, gt=0)  # seconds for its body
+    listener_queue_limit: int = Field(default=64, ge=1)  # event batches waiting per guild
+    listener_write_timeout: float = Field(default=10.0, gt=0)  # then 503 with Retry-After
+    listener_key_cache_seconds: float = Field(default=1.0, ge=0, le=2)  # revocation seen within
+    listener_health_cache_seconds: float = Field(default=5.0, ge=0)
+    database_statement_timeout: float = Field(default=30.0, gt=0)  # PostgreSQL, seconds
+    max_keys_per_guild: int = Field(default=50, ge=1)  # active API keys, squadron and personal
     log_level: str = "INFO"
     server_name: str = "BGS Warden"
     server_description: str = "Squadron BGS tracking: your activity, objectives and alerts."

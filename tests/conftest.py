@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
+import hypothesis
 import pytest
 
 from db.database import Database
@@ -133,3 +134,10 @@ async def relay() -> AsyncIterator[FakeRelay]:
     """A loopback EDDN relay (a ZeroMQ PUB socket on 127.0.0.1)."""
     async with FakeRelay() as fake:
         yield fake
+
+
+# Hypothesis: a bounded number of examples by default (CI), more on demand:
+# HYPOTHESIS_PROFILE=thorough. No example database in the tree.
+hypothesis.settings.register_profile("ci", max_examples=40, deadline=None, database=None)
+hypothesis.settings.register_profile("thorough", max_examples=1000, deadline=None, database=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

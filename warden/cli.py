@@ -35,7 +35,7 @@ Command = Callable[[argparse.Namespace, Settings, TenantsFile], Coroutine[Any, A
 
 async def migrate_all(settings: Settings, tenants: TenantsFile) -> None:
     """`alembic upgrade head` on the default database and every tenant's own database."""
-    db = Database.configured(settings, tenants)
+    db = Database.configured(settings, tenants, timeouts=False)
     try:
         for url in db.urls:
             await upgrade(db.engine(url))
@@ -85,9 +85,15 @@ async def _cmd_apikey(args: argparse.Namespace, settings: Settings, tenants: Ten
     try:
         async with db.tenant_write(args.guild) as session:
             if args.action == "create":
-                key, info = await apikeys.create_key(
-                    session, label=args.label, created_by="command line"
-                )
+                try:
+                    key, info = await apikeys.create_key(
+                        session,
+                        label=args.label,
+                        created_by="command line",
+                        limit=settings.max_keys_per_guild,
+                    )
+                except apikeys.TooManyKeysError as exc:
+                    raise ConfigError(str(exc)) from None
                 print(f"API key {info.id} ({info.label}) for guild {args.guild}:")
                 print(f"  {key}")
                 address = listener_address(

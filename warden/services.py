@@ -49,7 +49,7 @@ class Services:
         self.tenants = tenants
         self.db = Database.configured(settings, tenants)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.keys = KeyStore(self.db)
+        self.keys = KeyStore(self.db, ttl=settings.listener_key_cache_seconds)
         self.outbox_signal = asyncio.Event()  # set when this process wrote to the outbox
         self.galaxy = GalaxyWriter(self.db, partial(enqueue_alerts, db=self.db))
         self.after_ingest = AfterIngest(

@@ -18,9 +18,10 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from bgs.events import Envelope, child_rows
+from bgs.events import Envelope, EnvelopeError, child_rows
 from bgs.ingest.known import Mentions, Names, RecentNames, collect_names, mentions, remember_names
 from db import bulk, models
+from db.types import out_of_range
 
 MAX_BATCH = 100
 EVENT_IDENTITY = ("guild_id", "timestamp", "content_hash")  # the same content is a duplicate
@@ -55,12 +56,20 @@ class Batch:
 
 
 def prepare(envelopes: Sequence[Envelope]) -> Batch:
-    """Work out a batch's typed rows and names (pure; raises if a row cannot be built)."""
-    return Batch(
-        envelopes,
-        [child_rows(envelope) for envelope in envelopes],
-        [mentions(envelope) for envelope in envelopes],
-    )
+    """Work out a batch's typed rows and names (pure). Raises EnvelopeError naming the event
+    and the field when a number does not fit its column, so the database never has to refuse
+    the batch (a number past 64 bits, or past 32 in PostgreSQL's `integer`)."""
+    children = [child_rows(envelope) for envelope in envelopes]
+    events = bulk.table_of(models.Event)
+    for index, (envelope, rows) in enumerate(zip(envelopes, children, strict=True)):
+        for table, row in [(events, envelope.row())] + [(bulk.table_of(m), r) for m, r in rows]:
+            column = out_of_range(table, row)
+            if column is not None:
+                raise EnvelopeError(
+                    f"events[{index}] ({envelope.event}): {table.name}.{column} "
+                    f"{row[column]} is out of range"
+                )
+    return Batch(envelopes, children, [mentions(envelope) for envelope in envelopes])
 
 
 async def store_batches(

@@ -9,6 +9,7 @@ alone: the group is then written again batch by batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -29,6 +30,15 @@ MAX_GROUP_EVENTS = 2000
 MAX_LOCK_HOLD_SECONDS = 0.1  # then other writers get the SQLite write lock before more groups
 
 
+class Busy(Exception):
+    """The guild's batch was not stored: its queue is full. Storing it again later may succeed
+    (`retry_after` seconds is a fair wait)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(slots=True)
 class _Job:
     batch: Batch
@@ -45,6 +55,11 @@ class _Job:
             self.done.set_exception(outcome)
 
 
+def _retrieved(done: asyncio.Future[IngestResult]) -> None:
+    if not done.cancelled():
+        done.exception()
+
+
 def _settle(jobs: Sequence[_Job], results: Sequence[IngestResult]) -> None:
     for job, result in zip(jobs, results, strict=True):
         job.settle(result)
@@ -54,29 +69,43 @@ def _settle(jobs: Sequence[_Job], results: Sequence[IngestResult]) -> None:
 class _Queue:
     """One guild's batches waiting to be written, and the names its writes refreshed lately.
 
-    Request handlers append; the chain that writes (possibly in another thread) takes from the
-    left. Both are single deque operations, so they need no lock.
+    Request handlers append (and remove a job whose request went away); the chain that writes
+    (possibly in another thread) pops from the left. Each is a single deque operation, so they
+    need no lock.
     """
 
     jobs: deque[_Job] = field(default_factory=deque)
     recent: RecentNames = field(default_factory=RecentNames)
     drain: asyncio.Task[None] | None = None
 
+    def abandon(self, job: _Job) -> None:
+        """Its request went away: drop the job unless the writer took it already."""
+        job.abandoned = True
+        job.done.add_done_callback(_retrieved)  # nobody awaits its outcome any more
+        with contextlib.suppress(ValueError):  # taken meanwhile
+            self.jobs.remove(job)
+
     def take(self, max_events: int) -> list[_Job]:
-        """The oldest waiting jobs, up to `max_events` events (at least one job)."""
+        """The oldest waiting jobs, up to `max_events` events (at least one job).
+
+        Each job is popped before it is looked at (and put back when it does not fit), so a
+        request abandoning its job meanwhile (`abandon`, in the event loop's thread) can never
+        make this take another job than the one it looked at."""
         taken: list[_Job] = []
         count = 0
-        while self.jobs:
-            job = self.jobs[0]
+        while True:
+            try:
+                job = self.jobs.popleft()
+            except IndexError:
+                return taken
             if job.abandoned:
-                self.jobs.popleft()
                 continue
             size = len(job.batch.envelopes)
             if taken and (job.alone or taken[0].alone or count + size > max_events):
-                break
-            taken.append(self.jobs.popleft())
+                self.jobs.appendleft(job)
+                return taken
+            taken.append(job)
             count += size
-        return taken
 
 
 class _Chain:
@@ -127,26 +156,38 @@ class EventWriter:
         db: Database,
         max_group_events: int = MAX_GROUP_EVENTS,
         hold_seconds: float = MAX_LOCK_HOLD_SECONDS,
+        max_queued: int | None = None,
     ) -> None:
         self._db = db
         self._max_group_events = max_group_events
         self._hold_seconds = hold_seconds
+        self._max_queued = max_queued
         self._queues: dict[int, _Queue] = {}
 
-    async def store(self, guild_id: int, envelopes: Sequence[Envelope]) -> IngestResult:
-        """Store one validated batch of the guild's; raises what storing it alone would."""
+    def queued(self, guild_id: int) -> int:
+        """How many of the guild's batches wait to be written (never more than `max_queued`:
+        the listener's LISTENER_QUEUE_LIMIT)."""
+        queue = self._queues.get(guild_id)
+        return 0 if queue is None else len(queue.jobs)
+
+    async def store(self, guild_id: int, batch: Batch | Sequence[Envelope]) -> IngestResult:
+        """Store one validated batch of the guild's (`prepare`d, or its envelopes); raises
+        what storing it alone would, and Busy when the guild's queue is full. Cancelled (the
+        caller's deadline), the batch leaves the queue unless the writer took it already."""
         loop = asyncio.get_running_loop()
-        job = _Job(prepare(envelopes), loop.create_future())
         queue = self._queues.get(guild_id)
         if queue is None:
             queue = self._queues[guild_id] = _Queue()
+        if self._max_queued is not None and len(queue.jobs) >= self._max_queued:
+            raise Busy(f"{len(queue.jobs)} batches of this server wait to be stored", 5)
+        job = _Job(batch if isinstance(batch, Batch) else prepare(batch), loop.create_future())
         queue.jobs.append(job)
         if queue.drain is None:
             queue.drain = loop.create_task(self._drain(guild_id, queue))
         try:
             return await asyncio.shield(job.done)
         except asyncio.CancelledError:
-            job.abandoned = True
+            queue.abandon(job)
             raise
 
     async def _drain(self, guild_id: int, queue: _Queue) -> None:

@@ -28,9 +28,16 @@ class PersonalKey:
 
 
 async def connect(
-    session: AsyncSession, user_id: int, member: str, created_by: str, now: datetime
+    session: AsyncSession,
+    user_id: int,
+    member: str,
+    created_by: str,
+    now: datetime,
+    *,
+    limit: int | None = None,
 ) -> PersonalKey:
-    """A new personal key for a member; their earlier personal keys are revoked."""
+    """A new personal key for a member; their earlier personal keys are revoked. `limit`: the
+    guild's most active keys (`apikeys.create_key`)."""
     await note_member(session, user_id, member, now)
     replaced = await session.execute(
         update(ApiKey)
@@ -41,7 +48,11 @@ async def connect(
     )
     count = len(replaced.all())
     key, info = await apikeys.create_key(
-        session, label=PERSONAL_LABEL, created_by=created_by[:100], owner_id=user_id
+        session,
+        label=PERSONAL_LABEL,
+        created_by=created_by[:100],
+        owner_id=user_id,
+        limit=limit,
     )
     return PersonalKey(key, info, count)
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from bgs.events import parse_envelope
-from bgs.ingest import EventWriter
+from bgs.events import EnvelopeError, child_rows, parse_envelope
+from bgs.ingest import Batch, EventWriter, prepare
 from bgs.ingest import writer as writer_module
-from bgs.ingest.known import Mentions, Names, RecentNames, collect_names
+from bgs.ingest.known import Mentions, Names, RecentNames, collect_names, mentions
 from db import models
 from db import sqlite as sqlite_module
 from db.database import Database, TenantIsolationError
@@ -25,6 +25,11 @@ GUILD = 42
 
 def envelopes(events: list[dict[str, Any]]) -> list[Any]:
     return [parse_envelope(index, event) for index, event in enumerate(events)]
+
+
+def replace_data(envelope: Any, **fields: Any) -> Any:
+    """The envelope of the same event with some fields changed."""
+    return parse_envelope(0, envelope.data | fields)
 
 
 def batch(first: int, size: int = 5) -> list[dict[str, Any]]:
@@ -65,11 +70,17 @@ async def test_a_batch_the_database_refuses_fails_alone(
 
     monkeypatch.setattr(writer_module, "write_batches", counting)
     writer = EventWriter(db)
-    bad = batch(100)
-    bad[2]["Count"] = 10**30  # no 64-bit column holds it: the database refuses the row
+    bad = envelopes(batch(100))
+    # No 64-bit column holds 10**30, and `prepare` refuses it; made past `prepare`, the batch
+    # reaches the database, which refuses the row.
+    with pytest.raises(EnvelopeError, match=r"events\[2\] \(MarketSell\): market_sells.count"):
+        prepare([*bad[:2], replace_data(bad[2], Count=10**30)])
+    children = [child_rows(envelope) for envelope in bad]
+    children[2][0][1]["count"] = 10**30
+    refused = Batch(bad, children, [mentions(envelope) for envelope in bad])
     outcomes = await asyncio.gather(
         writer.store(GUILD, envelopes(batch(0))),
-        writer.store(GUILD, envelopes(bad)),
+        writer.store(GUILD, refused),
         writer.store(GUILD, envelopes(batch(200))),
         return_exceptions=True,
     )
