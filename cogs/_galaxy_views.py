@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bgs.galaxy.find import FindPage
+from bgs.galaxy.snapshot import ConflictSnapshot
 from bgs.galaxy.views import (
-    Conflict,
     FactionPresence,
     FactionSystem,
     FactionView,
@@ -73,7 +73,7 @@ def states_text(presence: FactionPresence) -> str:
     return " · ".join(parts)
 
 
-def conflict_line(conflict: Conflict, subject: str | None = None) -> str:
+def conflict_line(conflict: ConflictSnapshot, subject: str | None = None) -> str:
     """'⚔️ war (active): **A** 2 – 1 B · stakes X / Y', the subject's side first."""
     first = (conflict.faction1, conflict.won_days1, conflict.stake1)
     second = (conflict.faction2, conflict.won_days2, conflict.stake2)

@@ -35,6 +35,9 @@ class ConflictSnapshot:
     stake2: str | None
     won_days2: int
 
+    def involves(self, faction: str) -> bool:
+        return faction in (self.faction1, self.faction2)
+
 
 @dataclass(frozen=True, slots=True)
 class SystemSnapshot:

@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bgs.galaxy.snapshot import ConflictSnapshot
+from bgs.galaxy.store import conflict_snapshot
 from bgs.ticks import latest_tick
 from db.models import GalaxyConflict, GalaxyFaction, GalaxyInfluence, GalaxySystem
 
@@ -71,23 +73,6 @@ class FactionPresence:
 
 
 @dataclass(frozen=True, slots=True)
-class Conflict:
-    """A conflict of a system's latest snapshot (status `""` once decided)."""
-
-    war_type: str
-    status: str
-    faction1: str
-    stake1: str | None
-    won_days1: int
-    faction2: str
-    stake2: str | None
-    won_days2: int
-
-    def involves(self, faction: str) -> bool:
-        return faction in (self.faction1, self.faction2)
-
-
-@dataclass(frozen=True, slots=True)
 class SystemInfo:
     """A system's latest state (no factions)."""
 
@@ -116,7 +101,7 @@ class SystemView:
 
     system: SystemInfo
     factions: list[FactionPresence]
-    conflicts: list[Conflict]
+    conflicts: list[ConflictSnapshot]
     tick_at: datetime | None  # the current tick period's start (None: no tick known)
 
 
@@ -129,7 +114,7 @@ class FactionSystem:
     controlling: bool
     runner_up: str | None  # the strongest other faction
     lead: float | None  # points over the runner-up (None: the faction is alone)
-    conflicts: list[Conflict]
+    conflicts: list[ConflictSnapshot]
 
     @property
     def margin(self) -> float:
@@ -188,19 +173,6 @@ def system_info(row: Any) -> SystemInfo:
         powerplay_undermining=row.powerplay_undermining,
         observed_at=row.observed_at,
         source=row.source,
-    )
-
-
-def _conflict(row: GalaxyConflict) -> Conflict:
-    return Conflict(
-        war_type=row.war_type,
-        status=row.status,
-        faction1=row.faction1,
-        stake1=row.stake1,
-        won_days1=row.won_days1,
-        faction2=row.faction2,
-        stake2=row.stake2,
-        won_days2=row.won_days2,
     )
 
 
@@ -272,8 +244,8 @@ async def faction_name(session: AsyncSession, name: str) -> str | None:
 
 async def conflicts_of(
     session: AsyncSession, addresses: Sequence[int]
-) -> dict[int, list[Conflict]]:
-    found: dict[int, list[Conflict]] = {address: [] for address in addresses}
+) -> dict[int, list[ConflictSnapshot]]:
+    found: dict[int, list[ConflictSnapshot]] = {address: [] for address in addresses}
     if not addresses:
         return found
     rows = await session.execute(
@@ -282,7 +254,7 @@ async def conflicts_of(
         .order_by(GalaxyConflict.system_address, GalaxyConflict.faction1, GalaxyConflict.faction2)
     )
     for row in rows.scalars():
-        found[row.system_address].append(_conflict(row))
+        found[row.system_address].append(conflict_snapshot(row))
     return found
 
 
