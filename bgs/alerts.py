@@ -76,7 +76,9 @@ class Pending:
 
     reports: NewestReports = field(default_factory=NewestReports)
     harm: list[StoredEvent] = field(default_factory=list)
-    jumps: list[StoredEvent] = field(default_factory=list)  # for the galaxy tables
+    # for the galaxy tables: the newest jump per system and tick (an older one of the same tick
+    # would be refused as stale; one per tick keeps each tick's last observation for history)
+    jumps: dict[tuple[int, str | None], StoredEvent] = field(default_factory=dict)
     work_ids: set[int] = field(default_factory=set)
 
     def add(self, stored: Sequence[StoredEvent], work_id: int | None = None) -> None:
@@ -86,9 +88,18 @@ class Pending:
             else:
                 self.reports.add(item)
                 if item.envelope.event in BGS_EVENTS:
-                    self.jumps.append(item)
+                    self._add_jump(item)
         if work_id is not None:
             self.work_ids.add(work_id)
+
+    def _add_jump(self, item: StoredEvent) -> None:
+        envelope = item.envelope
+        if envelope.system_address is None:
+            return
+        key = (envelope.system_address, envelope.tickid)
+        known = self.jumps.get(key)
+        if known is None or (envelope.timestamp, item.id) > (known.envelope.timestamp, known.id):
+            self.jumps[key] = item
 
     def __bool__(self) -> bool:
         return bool(self.harm or self.reports or self.work_ids)
@@ -105,7 +116,7 @@ async def after_ingest(
     harm = await protected.on_events_stored(db, guild_id, in_order)
     if galaxy is not None and pending.jumps:
         now = datetime.now(UTC)
-        snapshots = [member_snapshot(stored.envelope, now) for stored in pending.jumps]
+        snapshots = [member_snapshot(stored.envelope, now) for stored in pending.jumps.values()]
         await galaxy.store([s for s in snapshots if s is not None], MEMBER, now)
     if pending.work_ids:
         async with db.tenant_write(guild_id) as session:

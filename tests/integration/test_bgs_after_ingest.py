@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from bgs import outbox
 from bgs.alerts import AfterIngest, Pending
 from bgs.conflicts import CHANGE_KIND
+from bgs.events import parse_envelope
+from bgs.ingest import StoredEvent
 from db.database import Database
 from db.models import AfterIngestWork, ConflictState, OutboxEntry, Tenant
-from tests.helpers.plugin_events import ADF, PIRATES, jump, store
+from tests.helpers.plugin_events import ADF, ALPHA_ADDRESS, PIRATES, jump, store
 
 GUILD = 1001
 RECOVER_AFTER = timedelta(seconds=60)
@@ -79,3 +81,21 @@ async def test_work_left_by_a_dead_process_is_finished_once(db: Database) -> Non
     async with db.tenant(GUILD) as session:
         kinds = (await session.execute(select(OutboxEntry.kind))).scalars().all()
     assert kinds == [CHANGE_KIND]
+
+
+def test_a_run_keeps_the_newest_jump_per_system_and_tick() -> None:
+    """Only what the galaxy tables can use is held: older jumps into a system in the same tick
+    would be refused as stale, and holding them costs the run and the garbage collector."""
+    events = [
+        jump(T0 + timedelta(minutes=2)),
+        jump(T0),
+        jump(T0 + timedelta(minutes=1)),
+        jump(T0, system="Beta", address=2),
+        jump(T0 + timedelta(minutes=3), name="Docked"),  # not a jump
+    ]
+    events[2]["tickid"] = "zoy-earlier"  # the earlier tick's last observation
+    pending = Pending()
+    pending.add([StoredEvent(n, parse_envelope(n, e)) for n, e in enumerate(events)])
+    kept = {key: stored.id for key, stored in pending.jumps.items()}
+    tick = events[0]["tickid"]
+    assert kept == {(ALPHA_ADDRESS, tick): 0, (ALPHA_ADDRESS, "zoy-earlier"): 2, (2, tick): 3}
