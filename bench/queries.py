@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from bgs import summaries
 from bgs.events import parse_envelope, typed_rows
 from bgs.periods import Period, latest_ticks, period_choices, resolve_period
-from bgs.summaries.activity import ACTIVITY_COLUMNS
+from bgs.rollups.activities import FACTION_COLUMNS
 from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS, counted
 from db import models
 from db.database import Database, create_engine
@@ -417,7 +417,7 @@ def generate(index: int) -> tuple[int, Rows]:
     return TickGenerator(_SETUP, index).run(_SETUP.guilds)
 
 
-IDLE: dict[str, Any] = {column.key: 0 for column in ACTIVITY_COLUMNS.values()} | {"sandr": None}
+IDLE: dict[str, Any] = dict.fromkeys(FACTION_COLUMNS.values(), 0) | {"sandr": None}
 
 
 def thargoid_war(rng: random.Random) -> dict[str, Any]:

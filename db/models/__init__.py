@@ -30,6 +30,7 @@ from db.models.events import (
 from db.models.members import ApiKeyCmdr, CmdrLink, Member
 from db.models.objectives import Objective, ObjectiveSettlement, ObjectiveTarget
 from db.models.posting import BotState, GalaxyTick, OutboxEntry, PostLedger
+from db.models.rollups import EVENT_ROLLUP_KEY, ActivityRollup, EventRollup
 from db.models.tenants import (
     ApiKey,
     Cmdr,
@@ -41,9 +42,11 @@ from db.models.tenants import (
 )
 
 __all__ = [
+    "EVENT_ROLLUP_KEY",
     "NAME",
     "Activity",
     "ActivityFaction",
+    "ActivityRollup",
     "ActivitySystem",
     "AfterIngestWork",
     "ApiKey",
@@ -56,6 +59,7 @@ __all__ = [
     "ConflictState",
     "Event",
     "EventChild",
+    "EventRollup",
     "ExplorationSale",
     "FactionKillBond",
     "GalaxyTick",
