@@ -27,7 +27,7 @@ async def replace_activity(
     store_totals(activity)
     session.add(activity)
     await session.flush()
-    await rollups.replace_tally(session, activity)
+    await session.run_sync(rollups.replace_tally, activity)
     names = Names(
         systems={
             system.address: {

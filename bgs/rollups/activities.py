@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, delete, func, insert, literal, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bgs.rollups.buckets import DAY, MONTH, NO_TICK, YEAR, following, truncate
 from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS, counted
@@ -70,6 +70,12 @@ LATEST: Final = ("state_from", "influence_from")
 KEY: Final = ("grain", "bucket", "tickid", "cmdr", "system_name", "faction")
 
 Pair = tuple[str, str]  # (system, faction)
+
+
+def guild_of(session: Session) -> int:
+    """The guild of a session's work (tenant sessions and the migration's plain ones)."""
+    guild_id: int = session.info["guild_id"]
+    return guild_id
 
 
 def sent(document: Any) -> bool:
@@ -126,8 +132,8 @@ def _in_bucket(table: Any, grain: str, bucket: datetime | None) -> list[ColumnEl
     return [table.c.bucket >= bucket, table.c.bucket < following(bucket, grain)]
 
 
-async def _recompute(
-    session: AsyncSession,
+def _recompute(
+    session: Session,
     target: dict[str, Any],
     source: list[ColumnElement[bool]],
     pairs: Iterable[Pair] | None,
@@ -136,11 +142,14 @@ async def _recompute(
     rows, for some (system, faction) pairs (None: all)."""
     table = bulk.table_of(models.ActivityRollup)
     only = [] if pairs is None else [tuple_(table.c.system_name, table.c.faction).in_(list(pairs))]
-    await session.execute(
-        delete(table).where(*(table.c[name] == value for name, value in target.items()), *only)
+    mine = [table.c.guild_id == guild_of(session)]
+    session.execute(
+        delete(table).where(
+            *mine, *(table.c[name] == value for name, value in target.items()), *only
+        )
     )
     fixed = [
-        literal(session.info["guild_id"]).label("guild_id"),
+        literal(guild_of(session)).label("guild_id"),
         *(
             literal(value, UTCDateTime() if name == "bucket" else None).label(name)
             for name, value in target.items()
@@ -149,27 +158,23 @@ async def _recompute(
     sums = [func.sum(table.c[name]).label(name) for name in SUMMED]
     latest = [func.max(table.c[name]).label(name) for name in LATEST]
     keys = (table.c.system_name, table.c.faction)
-    rows = (
-        select(*fixed, *keys, *sums, *latest)
-        .where(table.c.guild_id == session.info["guild_id"], *source, *only)
-        .group_by(*keys)
-    )
+    rows = select(*fixed, *keys, *sums, *latest).where(*mine, *source, *only).group_by(*keys)
     names = ["guild_id", *target, "system_name", "faction", *SUMMED, *LATEST]
-    await session.execute(insert(table).from_select(names, rows))
+    session.execute(insert(table).from_select(names, rows))
 
 
-async def roll_up_tick(
-    session: AsyncSession, tickid: str, day: datetime | None, pairs: Iterable[Pair] | None
+def roll_up_tick(
+    session: Session, tickid: str, day: datetime | None, pairs: Iterable[Pair] | None
 ) -> None:
     """Layer 2: the squadron's rows of a tick."""
     table = bulk.table_of(models.ActivityRollup)
     target = {"grain": DAY, "bucket": day, "tickid": tickid, "cmdr": SQUADRON}
     source = [table.c.grain == DAY, table.c.tickid == tickid, table.c.cmdr != SQUADRON]
-    await _recompute(session, target, [*source, table.c.bucket == day], pairs)
+    _recompute(session, target, [*source, table.c.bucket == day], pairs)
 
 
-async def roll_up_period(
-    session: AsyncSession,
+def roll_up_period(
+    session: Session,
     cmdr: str,
     grain: str,
     instant: datetime | None,
@@ -182,35 +187,39 @@ async def roll_up_period(
     finer = DAY if grain == MONTH else MONTH
     target = {"grain": grain, "bucket": bucket, "tickid": NO_TICK, "cmdr": cmdr}
     source = [table.c.grain == finer, table.c.cmdr == cmdr, *_in_bucket(table, grain, bucket)]
-    await _recompute(session, target, source, pairs)
+    _recompute(session, target, source, pairs)
 
 
-async def roll_up_above(
-    session: AsyncSession, cmdr: str, day: datetime | None, pairs: Iterable[Pair] | None
+def roll_up_above(
+    session: Session, cmdr: str, day: datetime | None, pairs: Iterable[Pair] | None
 ) -> None:
     """Layer 3 for the buckets holding `day`, of the cmdr and of the squadron."""
     for who in (cmdr, SQUADRON):
         for grain in (MONTH, YEAR):
-            await roll_up_period(session, who, grain, day, pairs)
+            roll_up_period(session, who, grain, day, pairs)
 
 
-async def replace_tally(session: AsyncSession, activity: models.Activity) -> None:
+def replace_tally(session: Session, activity: models.Activity) -> None:
     """Replace the rollups of the tally stored before `activity` (same cmdr and tick) with
     `activity`'s, in the session's transaction; call after `activity` is flushed."""
-    model = models.ActivityRollup
-    mine = [model.grain == DAY, model.tickid == activity.tickid, model.cmdr == activity.cmdr]
-    old = (
-        await session.execute(select(model.bucket, model.system_name, model.faction).where(*mine))
-    ).all()
-    await session.execute(delete(model).where(*mine))
+    table = bulk.table_of(models.ActivityRollup)
+    mine = [
+        table.c.guild_id == guild_of(session),
+        table.c.grain == DAY,
+        table.c.tickid == activity.tickid,
+        table.c.cmdr == activity.cmdr,
+    ]
+    columns = (table.c.bucket, table.c.system_name, table.c.faction)
+    old = session.execute(select(*columns).where(*mine)).all()
+    session.execute(delete(table).where(*mine))
     rows = tally_rows(activity)
     if rows:
-        await session.execute(insert(bulk.table_of(model)), rows)
+        bulk.insert_rows(session, table, rows)
     pairs = {(row.system_name, row.faction) for row in old}
     pairs |= {(row["system_name"], row["faction"]) for row in rows}
     if not pairs:
         return
     days = {row.bucket for row in old} | {row["bucket"] for row in rows}
     for day in days:
-        await roll_up_tick(session, activity.tickid, day, pairs)
-        await roll_up_above(session, activity.cmdr, day, pairs)
+        roll_up_tick(session, activity.tickid, day, pairs)
+        roll_up_above(session, activity.cmdr, day, pairs)

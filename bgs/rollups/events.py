@@ -155,11 +155,11 @@ class EventSums:
         for model, row in children:
             self.add_child(model, row)
 
-    def rows(self) -> list[dict[str, Any]]:
-        """The rows to add, every sum given (0 where the events added nothing)."""
+    def rows(self, guild_id: int) -> list[dict[str, Any]]:
+        """The guild's rows to add, every sum given (0 where the events added nothing)."""
         result = []
         for key, sums in self.sums.items():
-            row = dict(zip(KEY, key, strict=True))
+            row = {"guild_id": guild_id, **dict(zip(KEY, key, strict=True))}
             row |= {name: sums.get(name, 0) for name in SUMMED}
             row["newest"] = self.newest.get(key)
             result.append(row)
@@ -171,7 +171,7 @@ def write(session: Session, sums: EventSums) -> None:
     bulk.add_to(
         session,
         bulk.table_of(models.EventRollup),
-        sums.rows(),
+        sums.rows(session.info["guild_id"]),
         unique=models.EVENT_ROLLUP_KEY,
         summed=SUMMED,
         greatest=("newest",),

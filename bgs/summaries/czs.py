@@ -8,11 +8,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import (
-    Select,
-    or_,
-    select,
-)
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.periods import Period
@@ -73,7 +69,7 @@ def _cz_query(kind: str, period: Period, system: str | None, keys: Sequence[Any]
         )
         .group_by(*keys, table.cmdr)
         .having(or_(*(size != 0 for size in sizes)))
-        .order_by(*keys, table.cmdr)
+        .order_by(*(func.nullif(key, NO_NAME) for key in keys), table.cmdr)
     )
 
 
