@@ -3,21 +3,49 @@
 Revision ID: 0011_rollups
 Revises: 0008_first_week
 Create Date: 2026-12-03 15:00:41.264112
+
+Every summary reads these tables instead of the raw events. The tables are built here for the
+data stored before, by the same code that rebuilds them (`bgs.rollups.rebuild`, which also
+keeps them at ingest): a copy of it here could disagree with what ingest adds, and a rollup
+that disagrees with its events answers wrongly for ever.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 import db.types
 from alembic import op
+from bgs.rollups.rebuild import rebuild
 
 revision: str = "0011_rollups"
 down_revision: str | None = "0008_first_week"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+log = logging.getLogger("alembic.runtime.migration")
+
+
+def _build_rollups() -> None:
+    """Every guild's rollups, from its events and tallies."""
+    connection = op.get_bind()
+    guilds = connection.execute(
+        sa.text("SELECT guild_id FROM events UNION SELECT guild_id FROM activities")
+    ).scalars()
+    for guild_id in list(guilds):
+        with Session(bind=connection, info={"guild_id": guild_id}) as session:
+            rebuilt = rebuild(session)
+            session.flush()
+        log.info(
+            "guild %s: rollups built from %d events and %d tallies",
+            guild_id,
+            rebuilt.events,
+            rebuilt.tallies,
+        )
 
 
 def upgrade() -> None:
@@ -140,6 +168,8 @@ def upgrade() -> None:
             ["guild_id", "kind", "tickid"],
             unique=False,
         )
+
+    _build_rollups()
 
 
 def downgrade() -> None:

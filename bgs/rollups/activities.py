@@ -87,6 +87,7 @@ def tally_rows(activity: models.Activity) -> list[dict[str, Any]]:
     """The rows of layer 1 for a stored tally (its id known)."""
     day = None if activity.ticktime is None else truncate(activity.ticktime, DAY)
     base: dict[str, Any] = {
+        "guild_id": activity.guild_id,
         "grain": DAY,
         "bucket": day,
         "tickid": activity.tickid,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -119,49 +120,64 @@ def plugin_event(draw: st.DrawFn) -> dict[str, Any]:
     return item
 
 
-def _faction(draw: st.DrawFn, name: str) -> models.ActivityFaction:
+def _faction(draw: st.DrawFn, name: str) -> dict[str, Any]:
     idle = draw(st.booleans())
-    return models.ActivityFaction(
-        name=name,
-        state=draw(st.sampled_from(["War", "Boom", None])),
-        influence=draw(st.sampled_from([0.25, 0.5, None])),
-        infprimary=0 if idle else draw(st.integers(-1, 3)),
-        bvs=0 if idle else draw(st.integers(0, 100)),
-        cz_ground_high=0 if idle else draw(st.integers(0, 1)),
-        sandr=draw(st.sampled_from([None, {}, {"hostages": 2}, {"hostages": 0}])),
-    )
+    return {
+        "name": name,
+        "state": draw(st.sampled_from(["War", "Boom", None])),
+        "influence": draw(st.sampled_from([0.25, 0.5, None])),
+        "infprimary": 0 if idle else draw(st.integers(-1, 3)),
+        "bvs": 0 if idle else draw(st.integers(0, 100)),
+        "cz_ground_high": 0 if idle else draw(st.integers(0, 1)),
+        "sandr": draw(st.sampled_from([None, {}, {"hostages": 2}, {"hostages": 0}])),
+    }
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A tally as drawn; `build` makes the rows to store (new ones each time)."""
+
+    cmdr: str
+    tick: Tick
+    systems: tuple[tuple[dict[str, Any], tuple[dict[str, Any], ...]], ...]
+
+    def build(self) -> models.Activity:
+        return models.Activity(
+            cmdr=self.cmdr,
+            tickid=self.tick.tickid,
+            ticktime=self.tick.ticktime,
+            timestamp=self.tick.ticktime + timedelta(hours=1),
+            systems=[
+                models.ActivitySystem(
+                    **system, factions=[models.ActivityFaction(**f) for f in factions]
+                )
+                for system, factions in self.systems
+            ],
+        )
 
 
 @st.composite
-def tally(draw: st.DrawFn) -> models.Activity:
-    tick = draw(st.sampled_from(TICKS))
+def tally(draw: st.DrawFn) -> Tally:
     systems = []
     for name in draw(st.lists(st.sampled_from(list(ADDRESS)), unique=True, max_size=2)):
         factions = [_faction(draw, f) for f in draw(st.sets(st.sampled_from([ADF, BETA_UNION])))]
-        systems.append(
-            models.ActivitySystem(
-                name=name,
-                address=ADDRESS[name],
-                twkills=draw(st.sampled_from([{}, {"scout": 2}, {"scout": 0, "hydra": 1}])),
-                twsandr=draw(st.sampled_from([None, {"damagedpods": 3}])),
-                twreactivate=draw(st.integers(0, 1)),
-                factions=factions,
-            )
-        )
-    return models.Activity(
-        cmdr=draw(st.sampled_from(["Ann", "Bob"])),
-        tickid=tick.tickid,
-        ticktime=tick.ticktime,
-        timestamp=tick.ticktime + timedelta(hours=1),
-        systems=systems,
-    )
+        system = {
+            "name": name,
+            "address": ADDRESS[name],
+            "twkills": draw(st.sampled_from([{}, {"scout": 2}, {"scout": 0, "hydra": 1}])),
+            "twsandr": draw(st.sampled_from([None, {"damagedpods": 3}])),
+            "twreactivate": draw(st.integers(0, 1)),
+        }
+        systems.append((system, tuple(factions)))
+    tick = draw(st.sampled_from(TICKS))
+    return Tally(draw(st.sampled_from(["Ann", "Bob"])), tick, tuple(systems))
 
 
 @dataclass
 class Scenario:
     """What arrives, in order: batches of events (some twice) and tallies."""
 
-    arrivals: list[list[dict[str, Any]] | models.Activity]
+    arrivals: list[list[dict[str, Any]] | Tally]
     now: datetime
     galaxy_tick: datetime
 
@@ -173,7 +189,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     batches = [events[a:b] for a, b in itertools.pairwise([0, *cuts, len(events)]) if b > a]
     batches += draw(st.lists(st.sampled_from(batches), max_size=2)) if batches else []
     tallies = draw(st.lists(tally(), max_size=6))
-    arrivals: list[list[dict[str, Any]] | models.Activity] = [*batches, *tallies]
+    arrivals: list[list[dict[str, Any]] | Tally] = [*batches, *tallies]
     arrivals = draw(st.permutations(arrivals))
     galaxy_tick = draw(st.sampled_from([tick.ticktime for tick in TICKS]))
     return Scenario(arrivals, draw(st.sampled_from(NOWS)), galaxy_tick)
@@ -186,7 +202,7 @@ async def arrive(db: Database, guild: int, scenario: Scenario) -> None:
                 envelopes = [parse_envelope(i, item) for i, item in enumerate(arrival)]
                 await store_batches(session, [prepare(envelopes)])
             else:
-                await replace_activity(session, arrival)
+                await replace_activity(session, arrival.build())
     async with db.tenant_write(guild) as session:
         for system in ("Alpha", "Gamma"):
             session.add(
@@ -208,14 +224,12 @@ Summary = Callable[[Any, AsyncSession, Period], Awaitable[Any]]
 BY_PERIOD: list[tuple[str, Summary]] = [
     ("leaderboard", lambda m, s, p: m.leaderboard(s, p, ADF)),
     ("leaderboard Alpha", lambda m, s, p: m.leaderboard(s, p, ADF, system="Alpha")),
-    ("leaderboard Ann", lambda m, s, p: m.leaderboard(s, p, None, cmdr="Ann")),
-    ("leaderboard Beta Bob", lambda m, s, p: m.leaderboard(s, p, ADF, "Beta", "Bob")),
+    ("leaderboard Beta Bob", lambda m, s, p: m.leaderboard(s, p, None, "Beta", "Bob")),
     ("influence", lambda m, s, p: m.influence_by_faction(s, p)),
     ("influence Alpha", lambda m, s, p: m.influence_by_faction(s, p, "Alpha", limit=2)),
     ("space CZs", lambda m, s, p: m.space_czs(s, p)),
     ("space CZs Alpha", lambda m, s, p: m.space_czs(s, p, "Alpha")),
     ("ground CZs", lambda m, s, p: m.ground_czs(s, p)),
-    ("ground CZs Beta", lambda m, s, p: m.ground_czs(s, p, "Beta")),
     ("activity", lambda m, s, p: m.activity_summary(s, p)),
     ("activity Alpha", lambda m, s, p: m.activity_summary(s, p, system="Alpha")),
     ("activity ADF", lambda m, s, p: m.activity_summary(s, p, faction=ADF)),
@@ -223,9 +237,7 @@ BY_PERIOD: list[tuple[str, Summary]] = [
     ("activity of Ann", lambda m, s, p: m.activity_by_cmdr(s, p, cmdr="Ann")),
     ("thargoid war", lambda m, s, p: m.thargoid_war(s, p)),
     ("thargoid war Beta", lambda m, s, p: m.thargoid_war(s, p, system="Beta")),
-    ("thargoid war Bob", lambda m, s, p: m.thargoid_war(s, p, cmdr="Bob")),
     ("systems", lambda m, s, p: m.systems_worked(s, p, TICKS[3].ticktime)),
-    ("systems, no tick", lambda m, s, p: m.systems_worked(s, p, None)),
 ]
 
 
@@ -258,8 +270,9 @@ async def rollup_rows(db: Database, guild: int) -> list[list[tuple[Any, ...]]]:
     return tables
 
 
+@pytest.mark.timeout(900)
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
