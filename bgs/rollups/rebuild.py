@@ -3,8 +3,8 @@ them, and to repair them. The same additions as at ingest (`bgs.rollups.events`,
 `bgs.rollups.activities`), read back from the stored rows in chunks.
 
 Events pruned by retention (`bgs.retention`) are gone: a rebuild can only count what is
-still stored, so it refuses to run for a guild whose events were pruned (the rollups of the
-pruned days would be lost).
+still stored, so it refuses to run for a guild whose rollups count older events than the
+oldest one stored (the rollups of the pruned days would be lost), unless forced.
 
 Works on a synchronous session whose `info["guild_id"]` names the guild, tenant-scoped or
 plain (the migration's): every statement names the guild itself.
@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from bgs.errors import DomainError
 from bgs.rollups import activities
 from bgs.rollups.buckets import DAY, MONTH, YEAR, truncate
 from bgs.rollups.events import EventSums, write
@@ -41,7 +43,33 @@ COUNTED: Final = (
     models.SyntheticGroundCZ,
 )
 
-Progress = Callable[[int], None]  # called with the number of rows just read
+Progress = Callable[[int], object]  # called with the number of rows just read
+
+
+class PrunedError(DomainError):
+    """The guild's rollups count events that are no longer stored."""
+
+    def __init__(self, since: datetime | None) -> None:
+        kept = f"since {since:%Y-%m-%d}" if since else "none"
+        super().__init__(
+            f"the rollups count events older than the raw events still stored ({kept}): they "
+            "were pruned, and a rebuild would lose them (force it to rebuild anyway)"
+        )
+
+
+def pruned_since(session: Session) -> tuple[bool, datetime | None]:
+    """(whether the rollups count events older than every stored one, the oldest stored
+    event's time)."""
+    guild = activities.guild_of(session)
+    oldest = session.execute(
+        select(func.min(models.Event.timestamp)).where(models.Event.guild_id == guild)
+    ).scalar_one()
+    table = models.EventRollup
+    older = [table.guild_id == guild, table.grain == DAY]
+    if oldest is not None:
+        older.append(table.bucket < truncate(oldest, DAY))
+    counted = session.execute(select(table.id).where(*older).limit(1)).first()
+    return counted is not None, oldest
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +167,16 @@ def _rebuild_tallies(session: Session, progress: Progress) -> int:
     return counted
 
 
-def rebuild(session: Session, progress: Progress = lambda _: None) -> Rebuilt:
+def rebuild(
+    session: Session, progress: Progress = lambda _: None, *, force: bool = False
+) -> Rebuilt:
     """Replace the session's guild's rollups with ones worked out from its stored events and
-    tallies, in the session's transaction."""
+    tallies, in the session's transaction. Raises PrunedError when events were pruned, unless
+    `force`."""
     guild = activities.guild_of(session)
+    pruned, oldest = pruned_since(session)
+    if pruned and not force:
+        raise PrunedError(oldest)
     for model in (models.EventRollup, models.ActivityRollup):
         table = bulk.table_of(model)
         session.execute(delete(table).where(table.c.guild_id == guild))
