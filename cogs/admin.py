@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bgs import apikeys, members, tenants
+from bgs import apikeys, members, retention, tenants
 from bgs.names import faction_names
 from cogs._autocomplete import name_choices
 from cogs._bot import Warden
@@ -91,6 +91,8 @@ class Admin(commands.Cog):
             f"CZ summaries: {'on' if tenant.cz_summaries else 'off'}",
             f"conflict digest: {'on' if tenant.conflict_digest else 'off'} "
             f"at {', '.join(f'{h:02d}:00' for h in tenants.digest_hours(tenant))} UTC",
+            "",
+            f"**Raw events kept:** {_retention_text(tenant, warden(interaction))}",
             "",
             f"**API keys:** {sum(1 for k in keys if k.revoked_at is None)} active, "
             f"{sum(1 for k in keys if k.revoked_at is not None)} revoked",
@@ -209,6 +211,23 @@ class Admin(commands.Cog):
             ),
         )
 
+    @officer_only
+    @config.command(name="retention", description="How long raw events are kept (summaries stay)")
+    @app_commands.describe(
+        days="Days of raw events to keep, 0 for all; leave out for the bot's default"
+    )
+    async def config_retention(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 0, 3650] | None = None
+    ) -> None:
+        tenant = await self._update(
+            interaction, lambda tenant: retention.set_retention(tenant, days)
+        )
+        text = (
+            f"Raw events kept: {_retention_text(tenant, warden(interaction))}. Summaries of "
+            "every period stay; rebuilding them and per-event detail need the raw events."
+        )
+        await send(interaction, Reply(content=text, ephemeral=True))
+
     async def _update(
         self, interaction: discord.Interaction, change: Callable[[Tenant], object]
     ) -> Tenant:
@@ -309,10 +328,12 @@ class Admin(commands.Cog):
         checks = await guild_checklist(bot, interaction.guild, tenant)
         async with services.db.tenant(tenant.guild_id) as session:
             notices = await tenants.recent_notices(session)
+            stored = await retention.storage(session)
         address = services.listener_address
         fields = [
             EmbedField("Bot", f"BGS Warden {VERSION}, {len(bot.guilds)} server(s)", True),
             EmbedField("Database", f"{services.db.engine(url).dialect.name}: {health}", True),
+            EmbedField("Storage", _storage_text(stored, tenant, bot), True),
             EmbedField("Listener", address.problem or f"`{address.url}`"),
         ]
         if notices:
@@ -393,6 +414,22 @@ class Admin(commands.Cog):
         async with db.tenant_write(role.guild.id) as session:
             if await tenants.drop_role(session, role.id, role.name):
                 log.info("guild %s: deleted officer role %s dropped", role.guild.id, role.id)
+
+
+def _retention_text(tenant: Tenant, bot: Warden) -> str:
+    default = bot.services.settings.event_retention_days
+    days = retention.retention_days(tenant, default)
+    kept = f"{days} days" if days else "all"
+    return kept + (" (the bot's default)" if tenant.event_retention_days is None else "")
+
+
+def _storage_text(stored: retention.Storage, tenant: Tenant, bot: Warden) -> str:
+    size = "size unknown" if stored.size_bytes is None else f"{stored.size_bytes / 1e6:,.1f} MB"
+    oldest = when(stored.oldest_event) if stored.oldest_event else "none"
+    return (
+        f"database {size}; oldest raw event: {oldest}; "
+        f"raw events kept: {_retention_text(tenant, bot)}"
+    )
 
 
 def _command_lines(tree: app_commands.CommandTree[Any]) -> tuple[list[str], list[str]]:

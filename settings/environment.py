@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     inara_app_name: str = Field(default="BGS Warden", min_length=1, max_length=100)
     inara_sync_time: str = Field(default="01:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # UTC
     inara_request_interval: float = Field(default=60.0, ge=0)  # seconds between two requests
+    event_retention_days: int = Field(default=0, ge=0)  # raw events kept (days); 0 = for ever
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -169,10 +169,14 @@ def upgrade() -> None:
             unique=False,
         )
 
+    with op.batch_alter_table("guilds", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("event_retention_days", sa.Integer(), nullable=True))
     _build_rollups()
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("guilds", schema=None) as batch_op:
+        batch_op.drop_column("event_retention_days")
     with op.batch_alter_table("event_rollups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_rollups_guild_id_kind_tickid"))
 

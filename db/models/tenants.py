@@ -54,6 +54,9 @@ class Tenant(TenantMixin, Base):
         String(64), default="Recruit", server_default="Recruit"
     )
     recruit_days: Mapped[int] = mapped_column(Integer, default=14, server_default=text("14"))
+    # Raw events older than this many days are pruned (bgs.retention); None: the deployment's
+    # EVENT_RETENTION_DAYS, 0: never.
+    event_retention_days: Mapped[int | None] = mapped_column(Integer)
 
     officer_roles: Mapped[list[OfficerRole]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="OfficerRole.role_id"
