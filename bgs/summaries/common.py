@@ -1,4 +1,4 @@
-"""What every summary shares: the period filter and small SQL helpers."""
+"""What every summary shares: small SQL helpers (the period filter is `bgs.rollups.buckets`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from sqlalchemy import (
     func,
     literal_column,
 )
-from sqlalchemy.orm import InstrumentedAttribute
-
-Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 def column_total(expression: Any) -> ColumnElement[int]:

@@ -47,7 +47,7 @@ from bgs.summaries import (
     UnvisitedSystem,
 )
 from bgs.summaries.activity import ActivityCounts
-from bgs.summaries.common import ZERO, Column, column_total
+from bgs.summaries.common import ZERO, column_total
 from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS
 from db.models import (
     Activity,
@@ -69,6 +69,8 @@ from db.models import (
     SyntheticCZ,
     SyntheticGroundCZ,
 )
+
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 def period_filter(period: Period, timestamp: Column, tickid: Column) -> list[ColumnElement[bool]]:
