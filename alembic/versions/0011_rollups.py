@@ -110,6 +110,9 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            "ix_activity_rollups_cmdr", ["guild_id", "cmdr", "grain", "bucket"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_activity_rollups_guild_id_tickid_cmdr"),
             ["guild_id", "tickid", "cmdr"],
             unique=False,
@@ -183,6 +186,7 @@ def downgrade() -> None:
     op.drop_table("event_rollups")
     with op.batch_alter_table("activity_rollups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_activity_rollups_guild_id_tickid_cmdr"))
+        batch_op.drop_index("ix_activity_rollups_cmdr")
         batch_op.drop_index("ix_activity_rollups_bucket")
 
     op.drop_table("activity_rollups")

@@ -139,8 +139,9 @@ def _recompute(
     source: list[ColumnElement[bool]],
     pairs: Iterable[Pair] | None,
 ) -> None:
-    """Replace the rows of `target` (grain, bucket, tickid, cmdr) with the sums of the `source`
-    rows, for some (system, faction) pairs (None: all)."""
+    """Replace the rows of `target` (grain, bucket, tickid and cmdr; without a cmdr: of every
+    cmdr and the squadron, each from its own) with the sums of the `source` rows, for some
+    (system, faction) pairs (None: all)."""
     table = bulk.table_of(models.ActivityRollup)
     only = [] if pairs is None else [tuple_(table.c.system_name, table.c.faction).in_(list(pairs))]
     mine = [table.c.guild_id == guild_of(session)]
@@ -158,9 +159,11 @@ def _recompute(
     ]
     sums = [func.sum(table.c[name]).label(name) for name in SUMMED]
     latest = [func.max(table.c[name]).label(name) for name in LATEST]
-    keys = (table.c.system_name, table.c.faction)
+    keys = [table.c.system_name, table.c.faction]
+    if "cmdr" not in target:
+        keys.insert(0, table.c.cmdr)
     rows = select(*fixed, *keys, *sums, *latest).where(*mine, *source, *only).group_by(*keys)
-    names = ["guild_id", *target, "system_name", "faction", *SUMMED, *LATEST]
+    names = ["guild_id", *target, *(key.name for key in keys), *SUMMED, *LATEST]
     session.execute(insert(table).from_select(names, rows))
 
 
@@ -176,18 +179,21 @@ def roll_up_tick(
 
 def roll_up_period(
     session: Session,
-    cmdr: str,
+    cmdr: str | None,
     grain: str,
     instant: datetime | None,
     pairs: Iterable[Pair] | None,
 ) -> None:
-    """Layer 3: a cmdr's (or the squadron's) month or year rows holding `instant`, from the
-    day or month rows."""
+    """Layer 3: a cmdr's (or the squadron's; None: everyone's) month or year rows holding
+    `instant`, from the day or month rows."""
     table = bulk.table_of(models.ActivityRollup)
     bucket = None if instant is None else truncate(instant, grain)
     finer = DAY if grain == MONTH else MONTH
-    target = {"grain": grain, "bucket": bucket, "tickid": NO_TICK, "cmdr": cmdr}
-    source = [table.c.grain == finer, table.c.cmdr == cmdr, *_in_bucket(table, grain, bucket)]
+    target: dict[str, Any] = {"grain": grain, "bucket": bucket, "tickid": NO_TICK}
+    source = [table.c.grain == finer, *_in_bucket(table, grain, bucket)]
+    if cmdr is not None:
+        target["cmdr"] = cmdr
+        source.append(table.c.cmdr == cmdr)
     _recompute(session, target, source, pairs)
 
 

@@ -154,16 +154,15 @@ def _rebuild_tallies(session: Session, progress: Progress) -> int:
         session.expunge_all()
         last, counted = chunk[-1].id, counted + len(chunk)
         progress(len(chunk))
-    cmdrs = [table.c.guild_id == guild, table.c.grain == DAY]
-    ticks = session.execute(select(table.c.tickid, table.c.bucket).where(*cmdrs).distinct()).all()
+    days = [table.c.guild_id == guild, table.c.grain == DAY]
+    ticks = session.execute(select(table.c.tickid, table.c.bucket).where(*days).distinct()).all()
     for tickid, day in ticks:
         activities.roll_up_tick(session, tickid, day, None)
     for grain, finer in ((MONTH, DAY), (YEAR, MONTH)):
         rows_of = [table.c.guild_id == guild, table.c.grain == finer]
-        buckets = session.execute(select(table.c.cmdr, table.c.bucket).where(*rows_of)).all()
-        starts = {(cmdr, None if day is None else truncate(day, grain)) for cmdr, day in buckets}
-        for cmdr, start in starts:
-            activities.roll_up_period(session, cmdr, grain, start, None)
+        buckets = session.execute(select(table.c.bucket).where(*rows_of).distinct()).scalars()
+        for start in {None if day is None else truncate(day, grain) for day in buckets}:
+            activities.roll_up_period(session, None, grain, start, None)
     return counted
 
 
