@@ -10,8 +10,8 @@ month (year) rows, far fewer. `all` is every year row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, false
@@ -42,11 +42,20 @@ def following(bucket: datetime, grain: str) -> datetime:
     return datetime.fromordinal(bucket.toordinal() + 1).replace(tzinfo=UTC)
 
 
-def buckets(instant: datetime | None, tickid: str | None) -> Iterator[tuple[str, Any, str]]:
+def buckets(instant: datetime | None, tickid: str | None) -> tuple[tuple[str, Any, str], ...]:
     """(grain, bucket start, tick id) of the buckets a row at `instant` counts in."""
-    for grain in GRAINS:
-        bucket = None if instant is None else truncate(instant, grain)
-        yield grain, bucket, (tickid or NO_TICK) if grain == DAY else NO_TICK
+    tick = tickid or NO_TICK
+    if instant is None:
+        return ((DAY, None, tick), (MONTH, None, NO_TICK), (YEAR, None, NO_TICK))
+    return _dated(instant.astimezone(UTC).date(), tick)
+
+
+@lru_cache(maxsize=4096)
+def _dated(day: date, tickid: str) -> tuple[tuple[str, Any, str], ...]:
+    """`buckets` of a day (every event of a batch shares its few days and ticks)."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    month, year = start.replace(day=1), start.replace(month=1, day=1)
+    return ((DAY, start, tickid), (MONTH, month, NO_TICK), (YEAR, year, NO_TICK))
 
 
 def grain_of(start: datetime, end: datetime) -> str:

@@ -272,7 +272,7 @@ async def rollup_rows(db: Database, guild: int) -> list[list[tuple[Any, ...]]]:
 
 @pytest.mark.timeout(900)
 @settings(
-    max_examples=10,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
