@@ -30,7 +30,7 @@ async def test_login_ready_and_synced_commands(squadron: Squadron) -> None:
     synced = {command["name"]: command for command in squadron.fake.synced_commands()}
     assert {"config", "apikey", "status", "help"} <= set(synced)
     config = {option["name"]: option for option in synced["config"]["options"]}
-    assert set(config) == {"show", "faction", "channel", "officer-role", "schedule"}
+    assert set(config) == {"show", "faction", "channel", "officer-role", "schedule", "retention"}
     assert {o["name"] for o in config["officer-role"]["options"]} == {"add", "remove"}
     channel_kinds = {c["value"] for c in config["channel"]["options"][0]["choices"]}
     assert channel_kinds == {"tick", "summary", "conflict", "alerts", "recruits"}
