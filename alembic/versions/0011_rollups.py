@@ -110,7 +110,7 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            "ix_activity_rollups_cmdr", ["guild_id", "cmdr", "grain", "bucket"], unique=False
+            "ix_activity_rollups_cmdr", ["guild_id", "grain", "cmdr", "bucket"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_activity_rollups_guild_id_tickid_cmdr"),

@@ -109,7 +109,7 @@ class ActivityRollup(TenantMixin, Base):
             "faction",
         ),
         Index(None, "guild_id", "tickid", "cmdr"),
-        Index("ix_activity_rollups_cmdr", "guild_id", "cmdr", "grain", "bucket"),
+        Index("ix_activity_rollups_cmdr", "guild_id", "grain", "cmdr", "bucket"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
