@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from bgs import rollups
 from bgs.events import Envelope, EnvelopeError, child_rows
 from bgs.ingest.known import Mentions, Names, RecentNames, collect_names, mentions, remember_names
 from db import bulk, models
@@ -124,15 +125,26 @@ def write_batches(
 
         children: dict[type[models.Base], list[dict[str, Any]]] = defaultdict(list)
         named: list[Mentions] = []
+        sums = rollups.EventSums()
         for event_id, digest in inserted:
             b, e = first[digest]
             batch = batches[b]
-            results[b].stored.append(StoredEvent(event_id, batch.envelopes[e]))
+            envelope = batch.envelopes[e]
+            results[b].stored.append(StoredEvent(event_id, envelope))
+            sums.add_event(
+                envelope.event,
+                envelope.timestamp,
+                envelope.tickid,
+                envelope.ticktime,
+                envelope.system_name,
+            )
+            sums.add_all(batch.children[e])
             for model, child in batch.children[e]:
                 children[model].append({**child, "event_id": event_id})
             named.append(batch.mentions[e])
         for model, model_rows in children.items():
             bulk.insert_rows(session, bulk.table_of(model), model_rows)
+        rollups.write(session, sums)
         if inserted:
             work_id = _record_work(session, [event_id for event_id, _ in inserted], received_at)
             for result in results:
