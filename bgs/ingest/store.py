@@ -95,6 +95,13 @@ def _record_work(session: Session, event_ids: Sequence[int], now: datetime) -> i
     return work_id
 
 
+def _add_to_rollups(sums: rollups.EventSums, envelope: Envelope, children: ChildRows) -> None:
+    """What a stored event adds to its rollups (written with it, `bgs.rollups.events`)."""
+    event = envelope
+    sums.add_event(event.event, event.timestamp, event.tickid, event.ticktime, event.system_name)
+    sums.add_all(children)
+
+
 def write_batches(
     session: Session,
     batches: Sequence[Batch],
@@ -131,14 +138,7 @@ def write_batches(
             batch = batches[b]
             envelope = batch.envelopes[e]
             results[b].stored.append(StoredEvent(event_id, envelope))
-            sums.add_event(
-                envelope.event,
-                envelope.timestamp,
-                envelope.tickid,
-                envelope.ticktime,
-                envelope.system_name,
-            )
-            sums.add_all(batch.children[e])
+            _add_to_rollups(sums, envelope, batch.children[e])
             for model, child in batch.children[e]:
                 children[model].append({**child, "event_id": event_id})
             named.append(batch.mentions[e])
