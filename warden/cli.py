@@ -202,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
         "sync", help="publish the slash commands to Discord now (normally automatic)"
     ).set_defaults(handler=_cmd_sync)
 
+    _add_apikey(subcommands)
+    _add_tick(subcommands)
+    _add_rollups(subcommands)
+    return parser
+
+
+def _add_apikey(subcommands: Any) -> None:
     apikey = subcommands.add_parser("apikey", help="create, list or revoke listener API keys")
     actions = apikey.add_subparsers(title="actions", dest="action", required=True)
     create = actions.add_parser("create", help="create a key (printed once)")
@@ -214,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id", type=int, metavar="KEYID")
     apikey.set_defaults(handler=_cmd_apikey)
 
+
+def _add_tick(subcommands: Any) -> None:
     tick = subcommands.add_parser(
         "tick",
         help="record the galaxy tick by hand for every guild (operator only)",
@@ -230,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tick.set_defaults(handler=_cmd_tick)
 
+
+def _add_rollups(subcommands: Any) -> None:
     rollups = subcommands.add_parser("rollups", help="the counters the summaries read")
     rollup_actions = rollups.add_subparsers(title="actions", dest="action", required=True)
     rebuilding = rollup_actions.add_parser(
@@ -242,7 +253,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild even though events were pruned (their counts are lost)",
     )
     rollups.set_defaults(handler=_cmd_rollups)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
