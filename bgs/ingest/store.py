@@ -18,7 +18,6 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from bgs import rollups
 from bgs.events import Envelope, EnvelopeError, child_rows
 from bgs.ingest.known import Mentions, Names, RecentNames, collect_names, mentions, remember_names
 from db import bulk, models
@@ -95,13 +94,6 @@ def _record_work(session: Session, event_ids: Sequence[int], now: datetime) -> i
     return work_id
 
 
-def _add_to_rollups(sums: rollups.EventSums, envelope: Envelope, children: ChildRows) -> None:
-    """What a stored event adds to its rollups (written with it, `bgs.rollups.events`)."""
-    event = envelope
-    sums.add_event(event.event, event.timestamp, event.tickid, event.ticktime, event.system_name)
-    sums.add_all(children)
-
-
 def write_batches(
     session: Session,
     batches: Sequence[Batch],
@@ -132,19 +124,15 @@ def write_batches(
 
         children: dict[type[models.Base], list[dict[str, Any]]] = defaultdict(list)
         named: list[Mentions] = []
-        sums = rollups.EventSums()
         for event_id, digest in inserted:
             b, e = first[digest]
             batch = batches[b]
-            envelope = batch.envelopes[e]
-            results[b].stored.append(StoredEvent(event_id, envelope))
-            _add_to_rollups(sums, envelope, batch.children[e])
+            results[b].stored.append(StoredEvent(event_id, batch.envelopes[e]))
             for model, child in batch.children[e]:
                 children[model].append({**child, "event_id": event_id})
             named.append(batch.mentions[e])
         for model, model_rows in children.items():
             bulk.insert_rows(session, bulk.table_of(model), model_rows)
-        rollups.write(session, sums)
         if inserted:
             work_id = _record_work(session, [event_id for event_id, _ in inserted], received_at)
             for result in results:

@@ -1,8 +1,7 @@
-"""What every summary shares: small SQL helpers (the period filter is `bgs.rollups.buckets`)."""
+"""What every summary shares: the period filter and small SQL helpers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
 
@@ -10,9 +9,24 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     cast,
+    false,
     func,
     literal_column,
 )
+from sqlalchemy.orm import InstrumentedAttribute
+
+from bgs.periods import Period
+
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def period_filter(period: Period, timestamp: Column, tickid: Column) -> list[ColumnElement[bool]]:
+    """Conditions selecting a period's rows: by tick id for tick periods, else by time."""
+    if period.by_tick:
+        return [tickid == period.tick.tickid] if period.tick is not None else [false()]
+    if period.start is None or period.end is None:
+        return []
+    return [timestamp >= period.start, timestamp < period.end]
 
 
 def column_total(expression: Any) -> ColumnElement[int]:
@@ -26,12 +40,3 @@ ZERO: ColumnElement[int] = literal_column("0", BigInteger)
 
 def add_fields(left: Any, right: Any) -> dict[str, Any]:
     return {f.name: getattr(left, f.name) + getattr(right, f.name) for f in fields(left)}
-
-
-def sum_of(columns: Iterable[Any]) -> ColumnElement[int]:
-    """column + column + … of some columns (one row's)."""
-    terms = list(columns)
-    total: ColumnElement[int] = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
