@@ -10,7 +10,8 @@ a changed system, per its `/config galaxy-alerts` settings:
   threshold (default 5 points);
 * **drop** — its influence fell more than N points (default 3) since the last tick (the
   influence history's row of the newest period before the snapshot's; else the replaced
-  snapshot when that was from an earlier period);
+  snapshot when that was from an earlier period; no drop while no tick before the snapshot is
+  known, since then there is no last tick to compare with);
 * **retreat** — its influence fell under the threshold (default 5 %);
 * **pending** — an expansion, retreat, war, civil war or election became pending;
 * **conflicts** — the snapshot's conflicts are applied to the guild's conflict states with the
@@ -249,7 +250,9 @@ async def _last_tick_influence(
         if found is not None:
             return found
     before = _presence(change.before, name)
-    earlier = change.before is not None and (tick_at is None or change.before.observed_at < tick_at)
+    earlier = (
+        change.before is not None and tick_at is not None and change.before.observed_at < tick_at
+    )
     return before.influence if before is not None and earlier else None
 
 
