@@ -13,6 +13,12 @@ exact bounds.
   skipped, and so are forced ticks (`frc-…`): one cmdr's private tick must not become the
   squadron's current tick. With no tick known, `ct` and `lt` are empty; with one tick known,
   `lt` is empty (no earlier tick is known), never "everything".
+* An officer's tick (`/tick set`, `bgs.ticks`) that is the guild's tick and later than every
+  tick its data knows (by `DUPLICATE_WINDOW`) cuts the tick periods **by time**: the plugin
+  still stamps the tick it knows, so `ct` is everything from the officer's tick on and `lt`
+  the newest known tick up to it. Activity tallies count by their tick time, so a tally the
+  plugin keeps for its tick stays in `lt`. A tick the data reports at or after the officer's
+  (give or take the window) ends the cut: periods follow tick ids again.
 * `all` has no bound.
 * A period may also name one of the guild's ticks by its tick id (as the plugin sends it):
   that tick, selected by tick id like `ct`, from its tick time to the next tick's. Commands
@@ -30,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.errors import DomainError
 from bgs.names import CHOICES_LIMIT
+from bgs.ticks import DUPLICATE_WINDOW, OFFICER, guild_view, latest_guild_tick, latest_tick
 from db.models import Activity, Event
 
 log = logging.getLogger(__name__)
@@ -81,7 +88,8 @@ class Period:
 
     Calendar periods have `start`/`end` (half-open, UTC). Tick periods have `tick` (None when no
     such tick is known: the period is empty) and, for display, `start` = that tick's time and
-    `end` = the next tick's time (None for the current tick). `all` has neither.
+    `end` = the next tick's time (None for the current tick). `all` has neither. A tick period
+    cut by an officer's tick (`by_time`) selects rows by `start`/`end` (`end` None: open).
     """
 
     code: str
@@ -90,11 +98,12 @@ class Period:
     end: datetime | None
     tick: Tick | None
     description: str
+    by_time: bool = False
 
     @property
     def by_tick(self) -> bool:
         """Rows are selected by tick id, not by time."""
-        return self.code in TICK_CODES or self.code == NAMED_TICK
+        return (self.code in TICK_CODES or self.code == NAMED_TICK) and not self.by_time
 
 
 def normalize_code(code: str | None) -> str:
@@ -168,9 +177,34 @@ def named_tick(tickid: str, ticks: list[Tick]) -> Period:
     raise UnknownPeriodError(cleaned)
 
 
-def period_for(code: str | None, now: datetime, ticks: list[Tick]) -> Period:
+def officer_cut(officer: datetime | None, ticks: list[Tick]) -> datetime | None:
+    """The officer's tick when it cuts the tick periods (module doc): later than every tick
+    the guild's data knows by at least `DUPLICATE_WINDOW`."""
+    if officer is None or (ticks and officer - ticks[0].ticktime < DUPLICATE_WINDOW):
+        return None
+    return officer
+
+
+def _cut_by_officer(code: str, officer: datetime, ticks: list[Tick]) -> Period:
+    label = LABELS[code]
+    if code == "ct":
+        described = f"From {format_instant(officer)} (set by an officer of this server), ongoing"
+        return Period(code, label, officer, None, None, described, by_time=True)
+    if not ticks:
+        return Period(code, label, None, None, None, f"{label}: no earlier tick is known")
+    tick = ticks[0]
+    described = (
+        f"Tick {tick.tickid} from {format_instant(tick.ticktime)} to {format_instant(officer)}"
+        " (the tick an officer of this server set)"
+    )
+    return Period(code, label, tick.ticktime, officer, tick, described, by_time=True)
+
+
+def period_for(
+    code: str | None, now: datetime, ticks: list[Tick], officer: datetime | None = None
+) -> Period:
     """The period of `code` (or of a tick id) at `now`, given the guild's ticks newest first
-    (pure)."""
+    and the officer's tick when it is the guild's tick (pure)."""
     if not is_code(code):
         assert code is not None
         return named_tick(code, ticks)
@@ -182,6 +216,9 @@ def period_for(code: str | None, now: datetime, ticks: list[Tick]) -> Period:
         start, end = calendar_bounds(code, now)
         bounds = f"{format_instant(start)} to {format_instant(end)} (end excluded)"
         return Period(code, label, start, end, None, bounds)
+    cut = officer_cut(officer, ticks)
+    if cut is not None:
+        return _cut_by_officer(code, cut, ticks)
     index = 0 if code == "ct" else 1
     if len(ticks) <= index:
         reason = "no tick is known yet" if not ticks else "no tick before the current one is known"
@@ -236,6 +273,13 @@ async def latest_ticks(session: AsyncSession, limit: int | None) -> list[Tick]:
     return [Tick(tickid, ticktime) for tickid, ticktime in rows]
 
 
+async def officers_tick(session: AsyncSession) -> datetime | None:
+    """The time of the tick an officer of the session's guild set, while it is the guild's
+    tick (`bgs.ticks.guild_view`: no galaxy tick at least the window later)."""
+    view = guild_view(await latest_tick(session), await latest_guild_tick(session))
+    return view.tick_time if view is not None and view.source == OFFICER else None
+
+
 async def resolve_period(
     session: AsyncSession, code: str | None = DEFAULT_PERIOD, now: datetime | None = None
 ) -> Period:
@@ -246,12 +290,15 @@ async def resolve_period(
     tick ids.
     """
     now = now or datetime.now(UTC)
+    officer = None
     if is_code(code):
         code = normalize_code(code)
         ticks = await latest_ticks(session, 2) if code in TICK_CODES else []
+        if code in TICK_CODES:
+            officer = await officers_tick(session)
     else:
         ticks = await latest_ticks(session, None)
-    period = period_for(code, now, ticks)
+    period = period_for(code, now, ticks, officer)
     log.debug("period %s resolved: %s", code, period.description)
     return period
 

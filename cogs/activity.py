@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bgs.members import members_of, my_cmdrs
 from bgs.names import cmdr_names, faction_names, system_names
 from bgs.periods import DEFAULT_PERIOD, Period, period_choices, resolve_period
-from bgs.protected import HarmSummary, harm_summary
+from bgs.protected import HarmSummary, harm_in
 from bgs.summaries import (
     DEFAULT_METRIC,
     METRIC_KEYS,
@@ -94,15 +94,6 @@ PERIOD_HELP: Final = "Which period, or a tick from the list (default: the curren
 def _option(text: str | None) -> str | None:
     """A text option, trimmed; blank means not given."""
     return (text or "").strip() or None
-
-
-async def harm_in(session: AsyncSession, period: Period) -> HarmSummary:
-    """Harm to protected factions in a period (by tick id for tick periods)."""
-    if period.by_tick:
-        if period.tick is None:
-            return HarmSummary([])
-        return await harm_summary(session, tickids=[period.tick.tickid])
-    return await harm_summary(session, since=period.start, until=period.end)
 
 
 async def begin(interaction: discord.Interaction, session: AsyncSession, period: str) -> Period:

@@ -49,7 +49,7 @@ from bgs.protected import (
     KIND_UNITS,
     HarmSummary,
     HarmTotal,
-    harm_summary,
+    harm_in,
     list_protected,
 )
 from bgs.skips import Destination, SkipReason, destination_of
@@ -69,7 +69,7 @@ from bgs.summaries import (
     thargoid_war,
     war_totals,
 )
-from bgs.ticks import DUPLICATE_WINDOW, TickRecord, galaxy_tick, guild_tick
+from bgs.ticks import DUPLICATE_WINDOW, OFFICER, TickRecord, galaxy_tick, guild_tick
 from cogs._bot import Warden
 from cogs._conflict_posts import change_embed, digest_embeds
 from cogs._galaxy_views import influence_section
@@ -271,12 +271,13 @@ class Announcements(commands.Cog):
                     end=tick.tick_time,
                     tick=ended,
                     description=f"Tick {ended.tickid}",
+                    by_time=tick.source == OFFICER,  # the plugin still stamps `ended`
                 )
                 activity = await activity_summary(session, period)
                 for row in await activity_by_cmdr(session, period):
                     counts_by_cmdr[row.cmdr] += row.counts
                 war = await thargoid_war(session, period)
-                harm = await harm_summary(session, tickids=[ended.tickid])
+                harm = await harm_in(session, period)
             objectives = await list_objectives(session, now=now, active_only=True)
         influence: list[str] = []
         if tenant.faction and tenant.galaxy_summary:

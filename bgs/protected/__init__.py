@@ -5,7 +5,7 @@ alerts that report it, and summaries of it. Cogs import from here.
   `list_protected` and `faction_choices` (autocomplete);
 * `harm` — `detect_harm` and what counts as harm (`HarmKind`);
 * `alerts` — one message per (protected faction, cmdr, tick): `on_events_stored`, `harm_alert`;
-* `summary` — `harm_summary`: who harmed which protected faction where, in a period.
+* `summary` — `harm_summary`, `harm_in`: who harmed which protected faction where, in a period.
 """
 
 from bgs.protected.alerts import (
@@ -40,7 +40,7 @@ from bgs.protected.registry import (
     list_protected,
     remove_protected,
 )
-from bgs.protected.summary import HarmSummary, HarmTotal, harm_summary
+from bgs.protected.summary import HarmSummary, HarmTotal, harm_in, harm_summary
 
 __all__ = [
     "ALERT_KIND",
@@ -67,6 +67,7 @@ __all__ = [
     "faction_choices",
     "get_protected",
     "harm_alert",
+    "harm_in",
     "harm_summary",
     "list_protected",
     "on_events_stored",

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bgs.periods import Period
 from bgs.protected.harm import HarmKind
 from db.models import (
     ProtectedFaction,
@@ -91,3 +92,12 @@ async def harm_summary(
             for faction, system, cmdr, kind, count, amount in rows
         ]
     )
+
+
+async def harm_in(session: AsyncSession, period: Period) -> HarmSummary:
+    """Harm to protected factions in a period (by tick id for tick periods)."""
+    if period.by_tick:
+        if period.tick is None:
+            return HarmSummary([])
+        return await harm_summary(session, tickids=[period.tick.tickid])
+    return await harm_summary(session, since=period.start, until=period.end)

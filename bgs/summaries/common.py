@@ -24,9 +24,12 @@ def period_filter(period: Period, timestamp: Column, tickid: Column) -> list[Col
     """Conditions selecting a period's rows: by tick id for tick periods, else by time."""
     if period.by_tick:
         return [tickid == period.tick.tickid] if period.tick is not None else [false()]
-    if period.start is None or period.end is None:
-        return []
-    return [timestamp >= period.start, timestamp < period.end]
+    bounds = []
+    if period.start is not None:
+        bounds.append(timestamp >= period.start)
+    if period.end is not None:
+        bounds.append(timestamp < period.end)
+    return bounds
 
 
 def column_total(expression: Any) -> ColumnElement[int]:

@@ -68,9 +68,11 @@ async def systems_worked(
         else:
             in_period = Event.tickid == period.tick.tickid
             scope.append(Event.timestamp >= period.tick.ticktime)
-    elif period.start is not None and period.end is not None:
-        in_period = Event.timestamp < period.end
-        scope.append(Event.timestamp >= period.start)
+    else:
+        if period.end is not None:
+            in_period = Event.timestamp < period.end
+        if period.start is not None:
+            scope.append(Event.timestamp >= period.start)
     events = func.count() if in_period is None else func.count(case((in_period, 1)))
     statement = (
         select(

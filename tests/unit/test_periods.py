@@ -140,6 +140,29 @@ def test_no_tick_known() -> None:
         assert "no tick is known" in period.description
 
 
+def test_an_officers_tick_cuts_the_tick_periods_by_time() -> None:
+    now = at(2026, 11, 27, 18)
+    officer = at(2026, 11, 27, 11, 20)  # the sources missed the tick; the plugin still has zoy-new
+    current = period_for("ct", now, TICKS, officer)
+    assert not current.by_tick and current.by_time
+    assert (current.start, current.end, current.tick) == (officer, None, None)
+    assert "From 2026-11-27 11:20 UTC (set by an officer of this server)" in current.description
+    last = period_for("lt", now, TICKS, officer)
+    assert not last.by_tick
+    assert (last.start, last.end, last.tick) == (TICKS[0].ticktime, officer, TICKS[0])
+    assert "to 2026-11-27 11:20 UTC (the tick an officer of this server set)" in last.description
+    assert "no earlier tick" in period_for("lt", now, [], officer).description
+
+    # The data's own tick within the window of the officer's, or later, ends the cut; so does
+    # no officer's tick, and a named tick is always its tick id.
+    for seen in (officer - timedelta(minutes=29), officer, officer + timedelta(hours=1)):
+        ticks = [Tick("zoy-caught-up", seen), *TICKS]
+        assert period_for("ct", now, ticks, officer).tick == ticks[0]
+        assert period_for("ct", now, ticks, officer).by_tick
+    assert period_for("ct", now, TICKS, None).tick == TICKS[0]
+    assert period_for("zoy-new", now, TICKS).by_tick
+
+
 def test_default_and_normalisation() -> None:
     assert DEFAULT_PERIOD == "ct"
     assert normalize_code(None) == "ct"
