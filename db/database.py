@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from db.models import Base, TenantMixin
-from db.sqlite import SqliteWriter, configure_sqlite
+from db.sqlite import SYNCHRONOUS_DEFAULT, SqliteWriter, configure_sqlite
 from db.types import json_text
 from settings import Settings, TenantsFile
 
@@ -164,18 +164,20 @@ async def joined_tenant(session: AsyncSession, guild_id: int) -> AsyncIterator[A
         await scoped.close()
 
 
-def create_engine(url: str, statement_timeout: float | None = None) -> AsyncEngine:
-    """An async engine with our per-dialect settings (SQLite: WAL, foreign keys, busy timeout;
-    PostgreSQL: a connect timeout, and with `statement_timeout` seconds both the server's
-    `statement_timeout`, which also ends a wait for a lock, and asyncpg's command timeout, for
-    a server that stops answering)."""
+def create_engine(
+    url: str, statement_timeout: float | None = None, synchronous: str = SYNCHRONOUS_DEFAULT
+) -> AsyncEngine:
+    """An async engine with our per-dialect settings (SQLite: WAL, foreign keys, busy timeout,
+    `synchronous`; PostgreSQL: a connect timeout, and with `statement_timeout` seconds both the
+    server's `statement_timeout`, which also ends a wait for a lock, and asyncpg's command
+    timeout, for a server that stops answering)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, json_serializer=json_text)
-        configure_sqlite(engine.sync_engine)
+        configure_sqlite(engine.sync_engine, synchronous)
         return engine
     return create_async_engine(
         url,
@@ -207,6 +209,7 @@ class Database:
             settings.database_url,
             {t.guild_id: t.database_url for t in tenants.tenants if t.database_url},
             statement_timeout=settings.database_statement_timeout if timeouts else None,
+            sqlite_synchronous=settings.sqlite_synchronous,
         )
 
     def __init__(
@@ -215,9 +218,11 @@ class Database:
         tenant_urls: Mapping[int, str] | None = None,
         *,
         statement_timeout: float | None = None,
+        sqlite_synchronous: str = SYNCHRONOUS_DEFAULT,
     ) -> None:
         self.default_url = default_url
         self.statement_timeout = statement_timeout
+        self.sqlite_synchronous = sqlite_synchronous
         self._tenant_urls = dict(tenant_urls or {})
         self._engines: dict[str, AsyncEngine] = {}
         self._tenant_makers: dict[str, async_sessionmaker[AsyncSession]] = {}
@@ -239,7 +244,9 @@ class Database:
         url = url or self.default_url
         engine = self._engines.get(url)
         if engine is None:
-            engine = self._engines[url] = create_engine(url, self.statement_timeout)
+            engine = self._engines[url] = create_engine(
+                url, self.statement_timeout, self.sqlite_synchronous
+            )
         return engine
 
     def is_sqlite(self, url: str | None = None) -> bool:
@@ -327,7 +334,9 @@ class Database:
                 work.committed()
         writer = self._sqlite_writers.get(url)
         if writer is None:
-            writer = self._sqlite_writers[url] = SqliteWriter(engine.url, path, TenantSession)
+            writer = self._sqlite_writers[url] = SqliteWriter(
+                engine.url, path, TenantSession, self.sqlite_synchronous
+            )
         chain = partial(writer.run_chain, {"guild_id": guild_id}, work, work.committed)
         async with self._serialized(url):
             running = asyncio.get_running_loop().run_in_executor(writer.thread, chain)

@@ -134,8 +134,10 @@ class RateLimiter:
         return self._wait(bucket, cost)
 
     def waiting(self, key: Hashable) -> int:
-        """Seconds until a token is there (0: now), taking none."""
-        if self.rate <= 0:
+        """Seconds until a token is there (0: now), taking none. A key without a bucket has
+        taken nothing (or long enough ago to be full again): it is not given one, so that
+        asking on every request costs a lookup, not a bucket."""
+        if self.rate <= 0 or key not in self._buckets:
             return 0
         bucket = self._bucket(key)
         return 0 if bucket.tokens >= 1 else self._wait(bucket, 1.0)

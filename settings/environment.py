@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     listener_key_cache_seconds: float = Field(default=1.0, ge=0, le=2)  # revocation seen within
     listener_health_cache_seconds: float = Field(default=5.0, ge=0)
     database_statement_timeout: float = Field(default=30.0, gt=0)  # PostgreSQL, seconds
+    sqlite_synchronous: Literal["normal", "full"] = "normal"  # README "Durability"
     max_keys_per_guild: int = Field(default=50, ge=1)  # active API keys, squadron and personal
     log_level: str = "INFO"
     server_name: str = "BGS Warden"
