@@ -177,7 +177,7 @@ def named_tick(tickid: str, ticks: list[Tick]) -> Period:
     raise UnknownPeriodError(cleaned)
 
 
-def officer_cut(officer: datetime | None, ticks: list[Tick]) -> datetime | None:
+def _officer_cut(officer: datetime | None, ticks: list[Tick]) -> datetime | None:
     """The officer's tick when it cuts the tick periods (module doc): later than every tick
     the guild's data knows by at least `DUPLICATE_WINDOW`."""
     if officer is None or (ticks and officer - ticks[0].ticktime < DUPLICATE_WINDOW):
@@ -216,7 +216,7 @@ def period_for(
         start, end = calendar_bounds(code, now)
         bounds = f"{format_instant(start)} to {format_instant(end)} (end excluded)"
         return Period(code, label, start, end, None, bounds)
-    cut = officer_cut(officer, ticks)
+    cut = _officer_cut(officer, ticks)
     if cut is not None:
         return _cut_by_officer(code, cut, ticks)
     index = 0 if code == "ct" else 1
@@ -283,8 +283,9 @@ async def officers_tick(session: AsyncSession) -> datetime | None:
 async def resolve_period(
     session: AsyncSession, code: str | None = DEFAULT_PERIOD, now: datetime | None = None
 ) -> Period:
-    """Resolve a period code, or a tick id, for the session's guild; tick codes and tick ids
-    cost one query, other codes none.
+    """Resolve a period code, or a tick id, for the session's guild; tick codes cost three
+    queries (the guild's ticks, the galaxy tick, its officers' tick), tick ids one, other codes
+    none.
 
     Raises UnknownPeriodError for a code outside `PERIOD_CODES` that is not one of the guild's
     tick ids.
