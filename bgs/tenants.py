@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from bgs import apikeys
 from bgs.errors import DomainError
+from bgs.unchanged import assign_given
 from db.database import Database
 from db.models import NAME, OfficerRole, Tenant, TenantNotice
 from settings import ChannelKind, TenantConfig, TenantsFile
@@ -161,16 +162,14 @@ def set_schedule(
 ) -> None:
     """Change the given schedule settings (None leaves one as it is); hours are checked first."""
     hours = parse_hours(digest_hours) if digest_hours is not None else None
-    if post_tick_delay is not None:
-        tenant.post_tick_delay_minutes = post_tick_delay
-    if daily_summary is not None:
-        tenant.daily_summary = daily_summary
-    if cz_summaries is not None:
-        tenant.cz_summaries = cz_summaries
-    if conflict_digest is not None:
-        tenant.conflict_digest = conflict_digest
-    if hours is not None:
-        tenant.conflict_digest_hours = hours
+    assign_given(
+        tenant,
+        post_tick_delay_minutes=post_tick_delay,
+        daily_summary=daily_summary,
+        cz_summaries=cz_summaries,
+        conflict_digest=conflict_digest,
+        conflict_digest_hours=hours,
+    )
 
 
 MAX_THRESHOLD = 100.0  # influence points
@@ -193,18 +192,15 @@ def set_galaxy_alerts(
             raise SettingsError(
                 "Thresholds are influence points from 0 (off) to 100. Nothing was changed."
             )
-    if lead is not None:
-        tenant.galaxy_lead_alert = lead
-    if drop is not None:
-        tenant.galaxy_drop_alert = drop
-    if retreat is not None:
-        tenant.galaxy_retreat_alert = retreat
-    if pending is not None:
-        tenant.galaxy_pending_alert = pending
-    if conflicts is not None:
-        tenant.galaxy_conflict_alert = conflicts
-    if summary is not None:
-        tenant.galaxy_summary = summary
+    assign_given(
+        tenant,
+        galaxy_lead_alert=lead,
+        galaxy_drop_alert=drop,
+        galaxy_retreat_alert=retreat,
+        galaxy_pending_alert=pending,
+        galaxy_conflict_alert=conflicts,
+        galaxy_summary=summary,
+    )
 
 
 def galaxy_alert_lines(tenant: Tenant) -> list[str]:

@@ -4,6 +4,7 @@ not, how many cmdrs a personal key may post for, the Inara key, who counts as a 
 from __future__ import annotations
 
 from bgs.errors import DomainError
+from bgs.unchanged import assign_given
 from db.models import Tenant
 from settings import INARA_KEY_PATTERN
 
@@ -56,13 +57,12 @@ def set_member_settings(
         raise MemberSettingsError(
             f"Newly seen means within 1 to {MAX_RECRUIT_DAYS} days. Nothing was changed."
         )
-    if personal_keys_only is not None:
-        tenant.personal_keys_only = personal_keys_only
-    if cmdrs_per_key is not None:
-        tenant.cmdrs_per_key = cmdrs_per_key
-    if inara_key is not None:
+    if inara_key is not None:  # "off" gives no key: the stored one is removed
         tenant.inara_api_key = key
-    if rank is not None:
-        tenant.recruit_rank = rank
-    if recruit_days is not None:
-        tenant.recruit_days = recruit_days
+    assign_given(
+        tenant,
+        personal_keys_only=personal_keys_only,
+        cmdrs_per_key=cmdrs_per_key,
+        recruit_rank=rank,
+        recruit_days=recruit_days,
+    )
