@@ -106,16 +106,13 @@ def _clean(value: Any, *, text: bool = True) -> bool:
             return False
         children: Any = item
         if type(item) is dict:
-            keys = "".join(item) if text else ""  # JSON's keys are text: one check for all
-            if "\x00" in keys or (not keys.isascii() and _text_problem(keys) is not None):
+            if text and _bad_text("".join(item)):  # JSON's keys are text: one check for all
                 return False
             children = item.values()
         for child in children:
             kind = type(child)
             if kind is str:
-                if not text:
-                    continue
-                if "\x00" in child or (not child.isascii() and _text_problem(child) is not None):
+                if text and _bad_text(child):
                     return False
             elif kind is int:
                 if not low <= child <= high:
@@ -126,6 +123,11 @@ def _clean(value: Any, *, text: bool = True) -> bool:
             elif kind is dict or kind is list:
                 stack.append((child, depth + 1))
     return True
+
+
+def _bad_text(text: str) -> bool:
+    """`_text_problem`, quick for the common case: ASCII text without a NUL."""
+    return "\x00" in text or (not text.isascii() and _text_problem(text) is not None)
 
 
 def _clean_scalar(value: Any) -> bool:

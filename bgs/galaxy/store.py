@@ -107,7 +107,8 @@ def _watched_before_or_after(
     """The snapshots of systems tenants watch, now or in their stored state (a watched faction
     that left a system is listed only there)."""
     now = [s for s in snapshots if watched.covers(s)]
-    others = [s.system_address for s in snapshots if not watched.covers(s)]
+    covered = {s.system_address for s in now}
+    others = [s.system_address for s in snapshots if s.system_address not in covered]
     if not others or not watched.factions:
         return now
     listed: set[int] = set()
