@@ -291,14 +291,13 @@ async def resolve_period(
     tick ids.
     """
     now = now or datetime.now(UTC)
+    ticks: list[Tick] = []
     officer = None
-    if is_code(code):
-        code = normalize_code(code)
-        ticks = await latest_ticks(session, 2) if code in TICK_CODES else []
-        if code in TICK_CODES:
-            officer = await officers_tick(session)
-    else:
+    if not is_code(code):
         ticks = await latest_ticks(session, None)
+    elif normalize_code(code) in TICK_CODES:
+        ticks = await latest_ticks(session, 2)
+        officer = await officers_tick(session)
     period = period_for(code, now, ticks, officer)
     log.debug("period %s resolved: %s", code, period.description)
     return period
