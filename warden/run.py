@@ -29,11 +29,22 @@ async def wait_for_stop_signal() -> None:
             loop.remove_signal_handler(signum)
 
 
+# Objects the youngest generation may gain before it is collected (CPython's default: 700).
+# A request's objects die young, but at 700 many are still alive at a collection and move on to
+# the older generations, whose collections then run often; at 20 000 most are freed by then.
+# Measured on the listener (bench.ingest, 16 clients, 30 000 events): time in garbage collection
+# from 0.55 s to 0.17 s, and full collections (tens of milliseconds each) from 7 to 1.
+GC_YOUNG_THRESHOLD = 20_000
+
+
 def freeze_startup_heap() -> None:
     """What start-up made lives as long as the process: keep full garbage collections from
-    scanning it over and over (each scan stalls every request for tens of milliseconds)."""
+    scanning it over and over (each scan stalls every request for tens of milliseconds), and
+    collect the young generation less often (`GC_YOUNG_THRESHOLD`)."""
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
 async def _freeze_when_ready(bot: WardenBot) -> None:

@@ -21,7 +21,7 @@ from tests.fakes.fake_discord import FakeDiscord, FakeGuild
 from tests.helpers.plugin import settings_for
 from tests.helpers.squadron import GUILD, Squadron, eventually, tenants_for
 from warden.discord_bot import COMMAND_HASH_KEY, build_bot
-from warden.run import run_bot
+from warden.run import GC_YOUNG_THRESHOLD, run_bot
 
 OFFICER_COMMANDS = {"apikey", "recruits"}
 
@@ -188,9 +188,11 @@ async def test_a_running_bot_freezes_its_start_up_heap_and_stops_on_a_signal(
     fake: FakeDiscord, guild: FakeGuild, sqlite_url: str, tmp_path: Path
 ) -> None:
     """`bot.py` with a token: once ready, full garbage collections no longer rescan what start-up
-    made (each rescan stalls every request); SIGTERM then shuts it down."""
+    made (each rescan stalls every request) and the young generation is collected less often;
+    SIGTERM then shuts it down."""
     settings = settings_for(sqlite_url, tmp_path, discord_token=fake.token)
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     running = asyncio.create_task(run_bot(settings, tenants_for(guild)))
 
     async def frozen() -> bool:
@@ -198,8 +200,10 @@ async def test_a_running_bot_freezes_its_start_up_heap_and_stops_on_a_signal(
 
     try:
         await eventually(frozen, within=20)  # discord.py waits 2 s for the guilds first
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *thresholds[1:])
         os.kill(os.getpid(), signal.SIGTERM)
         await asyncio.wait_for(running, timeout=10)
     finally:
         running.cancel()
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
