@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from sqlalchemy import delete, or_, select
 
-from bgs import conflicts, protected, rollups
+from bgs import conflicts, protected
 from bgs.conflicts import ConflictChange, NewestReports
 from bgs.events import parse_envelope
 from bgs.galaxy.journal import BGS_EVENTS, member_snapshot
@@ -110,8 +110,7 @@ async def after_ingest(
 ) -> IngestAlerts:
     """Update the conflict states, then record protected-faction harm, for the stored batches
     (each writes its alerts to the outbox in its transaction), then store the members' jumps in
-    the galaxy tables (`galaxy`, when given); then add the events to the rollups
-    (`bgs.rollups.backlog`) and drop the work rows."""
+    the galaxy tables (`galaxy`, when given); then drop the work rows."""
     changes = await conflicts.on_events_stored(db, guild_id, pending.reports)
     in_order = sorted(pending.harm, key=lambda stored: stored.id)
     harm = await protected.on_events_stored(db, guild_id, in_order)
@@ -119,9 +118,8 @@ async def after_ingest(
         now = datetime.now(UTC)
         snapshots = [member_snapshot(stored.envelope, now) for stored in pending.jumps.values()]
         await galaxy.store([s for s in snapshots if s is not None], MEMBER, now)
-    async with db.tenant_write(guild_id) as session:
-        await session.run_sync(rollups.catch_up)
-        if pending.work_ids:
+    if pending.work_ids:
+        async with db.tenant_write(guild_id) as session:
             await session.execute(
                 delete(AfterIngestWork).where(AfterIngestWork.id.in_(sorted(pending.work_ids)))
             )

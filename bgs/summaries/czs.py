@@ -1,5 +1,4 @@
-"""Space and ground conflict zones per system, faction (settlement) and cmdr, from the events'
-rollups."""
+"""Space and ground conflict zones per system, faction (settlement) and cmdr."""
 
 from __future__ import annotations
 
@@ -8,14 +7,19 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import (
+    Select,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.periods import Period
-from bgs.rollups.buckets import scope
-from bgs.rollups.events import GROUND_CZ, NO_NAME, SPACE_CZ
-from bgs.summaries.common import add_fields, column_total
-from db.models import EventRollup
+from bgs.summaries.common import add_fields, column_total, period_filter
+from db.models import (
+    SyntheticCZ,
+    SyntheticGroundCZ,
+)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -53,23 +57,18 @@ class GroundCZ:
     count: CZCount
 
 
-def _name(stored: str) -> str | None:
-    return None if stored == NO_NAME else stored
-
-
-def _cz_query(kind: str, period: Period, system: str | None, keys: Sequence[Any]) -> Select[Any]:
-    table = EventRollup
-    sizes = [column_total(table.low), column_total(table.medium), column_total(table.high)]
+def _cz_query(model: Any, period: Period, system: str | None, keys: Sequence[Any]) -> Select[Any]:
+    sizes = [column_total(model.low), column_total(model.medium), column_total(model.high)]
     return (
-        select(*keys, table.cmdr, *sizes)
+        select(*keys, model.cmdr, *sizes)
         .where(
-            table.kind == kind,
-            *scope(period, table),
-            *([table.system_name == system] if system is not None else []),
+            model.cmdr.is_not(None),
+            *period_filter(period, model.timestamp, model.tickid),
+            *([model.system_name == system] if system is not None else []),
         )
-        .group_by(*keys, table.cmdr)
+        .group_by(*keys, model.cmdr)
         .having(or_(*(size != 0 for size in sizes)))
-        .order_by(*(func.nullif(key, NO_NAME) for key in keys), table.cmdr)
+        .order_by(*keys, model.cmdr)
     )
 
 
@@ -77,10 +76,10 @@ async def space_czs(
     session: AsyncSession, period: Period, system: str | None = None
 ) -> list[SpaceCZ]:
     """Space CZs per system, faction and cmdr, corrections included (one round trip)."""
-    keys = [EventRollup.system_name, EventRollup.faction]
-    rows = await session.execute(_cz_query(SPACE_CZ, period, system, keys))
+    keys = [SyntheticCZ.system_name, SyntheticCZ.faction]
+    rows = await session.execute(_cz_query(SyntheticCZ, period, system, keys))
     return [
-        SpaceCZ(_name(system), _name(faction), cmdr, CZCount(low, medium, high))
+        SpaceCZ(system, faction, cmdr, CZCount(low, medium, high))
         for system, faction, cmdr, low, medium, high in rows
     ]
 
@@ -89,10 +88,11 @@ async def ground_czs(
     session: AsyncSession, period: Period, system: str | None = None
 ) -> list[GroundCZ]:
     """Ground CZs per system, faction, settlement and cmdr (one round trip)."""
-    keys = [EventRollup.system_name, EventRollup.faction, EventRollup.settlement]
-    rows = await session.execute(_cz_query(GROUND_CZ, period, system, keys))
+    model = SyntheticGroundCZ
+    keys = [model.system_name, model.faction, model.settlement]
+    rows = await session.execute(_cz_query(model, period, system, keys))
     return [
-        GroundCZ(_name(system), _name(faction), _name(settlement), cmdr, CZCount(low, medium, high))
+        GroundCZ(system, faction, settlement, cmdr, CZCount(low, medium, high))
         for system, faction, settlement, cmdr, low, medium, high in rows
     ]
 

@@ -7,14 +7,26 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.periods import Period
-from bgs.rollups.buckets import EARLY, VISIT, YEAR, scope, since
-from bgs.rollups.events import SYSTEM
-from db.models import EventRollup, Objective, ObjectiveTarget
-from db.types import UTCDateTime
+from db.models import (
+    Event,
+    Objective,
+    ObjectiveTarget,
+)
+
+VISIT_EVENTS = ("FSDJump", "Location", "CarrierJump", "Docked")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,50 +49,41 @@ class SystemData:
         return None if self.tick_time is None else self.tick_time - self.newest
 
 
-def _system_rows(*conditions: ColumnElement[bool]) -> list[ColumnElement[bool]]:
-    return [EventRollup.kind == SYSTEM, *conditions]
-
-
-NO_INSTANT = literal(None, UTCDateTime())
-NOT_EARLY = EventRollup.flags.op("&")(EARLY) == 0
-VISITS = EventRollup.flags.op("&")(VISIT) != 0
-
-
 async def systems_worked(
     session: AsyncSession, period: Period, tick_time: datetime | None
 ) -> list[SystemData]:
     """Systems with events in the period, by name, each with its newest event and that
     event's age against the latest galaxy tick `tick_time` (one round trip).
 
-    The newest event of a system worked in the period is the newest from the period's start
-    on (for a tick: from its tick time, so a tick's event stamped before the tick itself,
-    which only clock skew can produce, is not counted).
+    A system worked in the period has its newest event at or after the period's start, so
+    only events from the start on are read, through the (guild_id, timestamp) index (for a
+    tick: from its tick time, so a tick's event stamped before the tick itself, which only
+    clock skew can produce, is not counted).
     """
-    table = EventRollup
-    if period.by_tick and period.tick is None:
-        return []
-    if period.tick is not None:  # a tick (up to an officer's tick when it cuts `lt`)
-        counted = _system_rows(*scope(period, table), NOT_EARLY)
-        recent = _system_rows(*since(period.tick.ticktime, table))
-    elif period.start is not None:
-        counted = _system_rows(*scope(period, table))
-        recent = _system_rows(*since(period.start, table))
+    scope: list[ColumnElement[bool]] = []
+    in_period: ColumnElement[bool] | None = None
+    if period.by_tick:
+        if period.tick is None:
+            scope.append(false())
+        else:
+            in_period = Event.tickid == period.tick.tickid
+            scope.append(Event.timestamp >= period.tick.ticktime)
     else:
-        counted = recent = _system_rows(*scope(period, table))
-    branches = union_all(
-        select(table.system_name, table.events, NO_INSTANT.label("newest")).where(*counted),
-        select(table.system_name, literal(0).label("events"), table.newest).where(*recent),
-    ).subquery("system_rows")
-    events = func.sum(branches.c.events)
+        if period.end is not None:
+            in_period = Event.timestamp < period.end
+        if period.start is not None:
+            scope.append(Event.timestamp >= period.start)
+    events = func.count() if in_period is None else func.count(case((in_period, 1)))
     statement = (
         select(
-            branches.c.system_name.label("system"),
+            Event.system_name.label("system"),
             events.label("events"),
-            func.max(branches.c.newest).label("newest"),
+            func.max(Event.timestamp).label("newest"),
         )
-        .group_by(branches.c.system_name)
+        .where(Event.system_name.is_not(None), *scope)
+        .group_by(Event.system_name)
         .having(events > 0)
-        .order_by(branches.c.system_name)
+        .order_by(Event.system_name)
     )
     return [
         SystemData(row.system, row.events, row.newest, tick_time)
@@ -112,8 +115,11 @@ async def objective_systems_not_visited(
         .join(Objective, Objective.id == ObjectiveTarget.objective_id)
         .where(active, ObjectiveTarget.system.is_not(None)),
     ).subquery("objective_systems")
-    visited = [EventRollup.grain == YEAR] if tick_time is None else since(tick_time, EventRollup)
-    visits = select(func.lower(EventRollup.system_name)).where(*_system_rows(VISITS, *visited))
+    visits = select(func.lower(Event.system_name)).where(
+        Event.event.in_(VISIT_EVENTS),
+        Event.system_name.is_not(None),
+        *([Event.timestamp >= tick_time] if tick_time is not None else []),
+    )
     statement = (
         select(named.c.system, named.c.title)
         .where(func.lower(named.c.system).not_in(visits))
