@@ -9,7 +9,11 @@ opponent of a protected faction is only known once the conflict is known).
 
 `AfterIngest` runs that work for each guild at most once a second: the batches stored while a
 run is under way are handled together by the next one, so a busy listener makes one run a
-second instead of one per request (alerts wait at most that second longer).
+second instead of one per request (alerts wait at most that second longer). The members' jumps
+go to the galaxy tables at most once every `galaxy_every` per guild (AFTER_INGEST_GALAXY_SECONDS):
+a busy squadron reports the same systems again and again, and each store of a repeated state
+only moves its times on, so the jumps in between are kept (the newest per system and tick) and
+stored together, and so are their work rows, deleted only once the jumps are stored.
 
 The work survives the process: every transaction that stores events also writes an
 `after_ingest_work` row naming them (`bgs.ingest`), deleted once a run has done their work. A
@@ -92,6 +96,18 @@ class Pending:
         if work_id is not None:
             self.work_ids.add(work_id)
 
+    def hold_for_galaxy(self) -> Pending:
+        """Take out the jumps and the work rows (which must outlive the jumps' store)."""
+        held = Pending(jumps=self.jumps, work_ids=self.work_ids)
+        self.jumps, self.work_ids = {}, set()
+        return held
+
+    def keep(self, held: Pending) -> None:
+        """Add the jumps and work rows held back from an earlier run."""
+        for item in held.jumps.values():
+            self._add_jump(item)
+        self.work_ids |= held.work_ids
+
     def _add_jump(self, item: StoredEvent) -> None:
         envelope = item.envelope
         if envelope.system_address is None:
@@ -138,13 +154,16 @@ class AfterIngest:
         wrote_outbox: Callable[[], None],
         recover_after: timedelta = timedelta(seconds=60),
         galaxy: GalaxyWriter | None = None,
+        galaxy_every: timedelta = timedelta(0),
     ) -> None:
         self._db = db
         self._galaxy = galaxy
+        self._galaxy_every = galaxy_every.total_seconds()
         self.recover_after = recover_after
         self._spawn = spawn
         self._wrote_outbox = wrote_outbox
         self._pending: dict[int, Pending] = {}
+        self._galaxy_due: dict[int, float] = {}  # loop time of each guild's next galaxy store
 
     def stored(self, guild_id: int, result: IngestResult) -> None:
         """Note a stored batch; its alerts are worked out in the background."""
@@ -164,7 +183,13 @@ class AfterIngest:
             while pending := self._pending[guild_id]:
                 self._pending[guild_id] = Pending()
                 started = loop.time()
-                await self.run(guild_id, pending)
+                if self._galaxy is not None and pending.jumps:
+                    if started < self._galaxy_due.get(guild_id, started):
+                        self._pending[guild_id].keep(pending.hold_for_galaxy())
+                    else:
+                        self._galaxy_due[guild_id] = started + self._galaxy_every
+                if pending:
+                    await self.run(guild_id, pending)
                 if self._pending[guild_id]:
                     await asyncio.sleep(started + AFTER_INGEST_EVERY - loop.time())
         finally:

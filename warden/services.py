@@ -58,6 +58,7 @@ class Services:
             self.outbox_signal.set,
             timedelta(seconds=settings.after_ingest_recovery_seconds),
             self.galaxy,
+            timedelta(seconds=settings.after_ingest_galaxy_seconds),
         )
         self.eddn = (
             EddnFeed(

@@ -34,6 +34,9 @@ def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Setting
         "listener_port": 0,
         "tenants_file": tmp_path / "tenants.json",
         "discord_token": None,
+        # members' jumps reach the galaxy tables with each after-ingest run, so a test's
+        # wait_background() sees them (test_galaxy_members holds them the default's way)
+        "after_ingest_galaxy_seconds": 0,
     }
     return load_settings(**(values | overrides))
 

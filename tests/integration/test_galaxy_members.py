@@ -4,6 +4,7 @@ and a batch whose process died before its run, finished by recovery."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.helpers.plugin_events import jump, store
 from warden.services import Services
 
 BETA = 1000002
+GUILD = 1001
 
 
 async def systems(db: Database) -> dict[int, tuple[str, str, datetime]]:
@@ -75,3 +77,53 @@ async def test_a_jump_left_by_a_dead_process_is_stored_by_recovery(db: Database)
     assert stored == ("Test System Alpha", "member", at)
     async with db.unscoped() as session:
         assert (await session.execute(select(AfterIngestWork.id))).first() is None
+
+
+async def test_jumps_within_the_galaxy_interval_are_stored_together(db: Database) -> None:
+    """A busy guild's jumps reach the galaxy tables at most once per interval: the first at
+    once, the next ones (the newest per system) at the interval's end, their work rows kept
+    until then; the conflict and harm work still runs every second."""
+    tasks: list[asyncio.Task[None]] = []
+
+    def spawn(coro: Any, _name: str) -> None:
+        tasks.append(asyncio.ensure_future(coro))
+
+    every = timedelta(seconds=2.5)
+    after = AfterIngest(db, spawn, lambda: None, timedelta(seconds=60), GalaxyWriter(db), every)
+    at = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    factions = [
+        {"Name": "Alpha Defence Force", "Influence": 0.6, "FactionState": "None"},
+        {"Name": "Alpha Pirates", "Influence": 0.4, "FactionState": "War"},
+    ]
+
+    def jumped(minutes: int, address: int) -> dict[str, Any]:
+        return jump(
+            at + timedelta(minutes=minutes),
+            system=f"Test System {address}",
+            address=address,
+            SystemFaction={"Name": "Alpha Defence Force"},
+            Factions=factions,
+        )
+
+    started = asyncio.get_running_loop().time()
+    after.stored(GUILD, await store(db, GUILD, jumped(0, 1)))
+    await asyncio.sleep(0.5)
+    assert set(await systems(db)) == {1}
+    after.stored(GUILD, await store(db, GUILD, jumped(1, 2)))
+    after.stored(GUILD, await store(db, GUILD, jumped(2, 1), jumped(3, 2)))
+    await asyncio.sleep(1.2)
+    if asyncio.get_running_loop().time() - started < every.total_seconds():
+        assert set(await systems(db)) == {1}, "stored before the interval ended"
+        assert len(await work_rows(db)) == 2
+    await asyncio.gather(*tasks)
+    stored = await systems(db)
+    assert {address: observed for address, (_, _, observed) in stored.items()} == {
+        1: at + timedelta(minutes=2),
+        2: at + timedelta(minutes=3),
+    }
+    assert await work_rows(db) == []
+
+
+async def work_rows(db: Database) -> list[int]:
+    async with db.unscoped() as session:
+        return list((await session.execute(select(AfterIngestWork.id))).scalars())
