@@ -51,6 +51,7 @@ class Batch:
     left that can fail on the plugin's data but the database's own checks."""
 
     envelopes: Sequence[Envelope]
+    rows: Sequence[dict[str, Any]]  # each event's row but `received_at`, known when written
     children: Sequence[ChildRows]
     mentions: Sequence[Mentions]
 
@@ -59,17 +60,18 @@ def prepare(envelopes: Sequence[Envelope]) -> Batch:
     """Work out a batch's typed rows and names (pure). Raises EnvelopeError naming the event
     and the field when a number does not fit its column, so the database never has to refuse
     the batch (a number past 64 bits, or past 32 in PostgreSQL's `integer`)."""
+    rows = [envelope.row() for envelope in envelopes]
     children = [child_rows(envelope) for envelope in envelopes]
     events = bulk.table_of(models.Event)
-    for index, (envelope, rows) in enumerate(zip(envelopes, children, strict=True)):
-        for table, row in [(events, envelope.row())] + [(bulk.table_of(m), r) for m, r in rows]:
+    for index, (envelope, event, typed) in enumerate(zip(envelopes, rows, children, strict=True)):
+        for table, row in [(events, event)] + [(bulk.table_of(m), r) for m, r in typed]:
             column = out_of_range(table, row)
             if column is not None:
                 raise EnvelopeError(
                     f"events[{index}] ({envelope.event}): {table.name}.{column} "
                     f"{row[column]} is out of range"
                 )
-    return Batch(envelopes, children, [mentions(envelope) for envelope in envelopes])
+    return Batch(envelopes, rows, children, [mentions(envelope) for envelope in envelopes])
 
 
 async def store_batches(
@@ -109,11 +111,7 @@ def write_batches(
         for e, envelope in enumerate(batch.envelopes):
             first.setdefault(envelope.content_hash, (b, e))
     if first:
-        rows = []
-        for b, e in first.values():
-            row = batches[b].envelopes[e].row()
-            row["received_at"] = received_at
-            rows.append(row)
+        rows = [batches[b].rows[e] | {"received_at": received_at} for b, e in first.values()]
         inserted = bulk.insert_new(
             session,
             bulk.table_of(models.Event),

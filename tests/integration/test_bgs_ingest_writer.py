@@ -77,7 +77,8 @@ async def test_a_batch_the_database_refuses_fails_alone(
         prepare([*bad[:2], replace_data(bad[2], Count=10**30)])
     children = [child_rows(envelope) for envelope in bad]
     children[2][0][1]["count"] = 10**30
-    refused = Batch(bad, children, [mentions(envelope) for envelope in bad])
+    event_rows = [envelope.row() for envelope in bad]
+    refused = Batch(bad, event_rows, children, [mentions(envelope) for envelope in bad])
     outcomes = await asyncio.gather(
         writer.store(GUILD, envelopes(batch(0))),
         writer.store(GUILD, refused),
