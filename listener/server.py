@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from bgs.listener_address import listener_address
 from listener.app import create_app
 from listener.requests import ListenerContext
 
@@ -125,7 +126,8 @@ class ListenerServer:
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
         self.port = self._runner.addresses[0][1]
-        log.info("plugin listener on %s (paste this URL into BGS-Tally)", self.url)
+        members = listener_address(settings.listener_public_url, self.host, self.port).url
+        log.info("plugin listener on %s; members paste %s into BGS-Tally", self.url, members)
 
     async def stop(self) -> None:
         if self._runner is not None:
