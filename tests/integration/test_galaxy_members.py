@@ -16,6 +16,7 @@ from db.database import Database
 from db.models import AfterIngestWork, GalaxyFaction, GalaxySystem
 from tests.helpers.plugin import PluginClient, sample
 from tests.helpers.plugin_events import jump, store
+from tests.helpers.squadron import eventually
 from warden.services import Services
 
 BETA = 1000002
@@ -105,10 +106,12 @@ async def test_jumps_within_the_galaxy_interval_are_stored_together(db: Database
             Factions=factions,
         )
 
+    async def first_stored() -> bool:
+        return set(await systems(db)) == {1}
+
     started = asyncio.get_running_loop().time()
     after.stored(GUILD, await store(db, GUILD, jumped(0, 1)))
-    await asyncio.sleep(0.5)
-    assert set(await systems(db)) == {1}
+    await eventually(first_stored, within=10)
     after.stored(GUILD, await store(db, GUILD, jumped(1, 2)))
     after.stored(GUILD, await store(db, GUILD, jumped(2, 1), jumped(3, 2)))
     await asyncio.sleep(1.2)
