@@ -154,6 +154,7 @@ class AfterIngest:
         wrote_outbox: Callable[[], None],
         recover_after: timedelta = timedelta(seconds=60),
         galaxy: GalaxyWriter | None = None,
+        *,
         galaxy_every: timedelta = timedelta(0),
     ) -> None:
         self._db = db

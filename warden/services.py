@@ -58,7 +58,7 @@ class Services:
             self.outbox_signal.set,
             timedelta(seconds=settings.after_ingest_recovery_seconds),
             self.galaxy,
-            timedelta(seconds=settings.after_ingest_galaxy_seconds),
+            galaxy_every=timedelta(seconds=settings.after_ingest_galaxy_seconds),
         )
         self.eddn = (
             EddnFeed(

@@ -90,7 +90,8 @@ async def test_jumps_within_the_galaxy_interval_are_stored_together(db: Database
         tasks.append(asyncio.ensure_future(coro))
 
     every = timedelta(seconds=2.5)
-    after = AfterIngest(db, spawn, lambda: None, timedelta(seconds=60), GalaxyWriter(db), every)
+    galaxy = GalaxyWriter(db)
+    after = AfterIngest(db, spawn, lambda: None, timedelta(seconds=60), galaxy, galaxy_every=every)
     at = datetime(2026, 11, 26, 12, tzinfo=UTC)
     factions = [
         {"Name": "Alpha Defence Force", "Influence": 0.6, "FactionState": "None"},
