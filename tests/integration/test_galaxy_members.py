@@ -83,7 +83,7 @@ async def test_a_jump_left_by_a_dead_process_is_stored_by_recovery(db: Database)
 async def test_jumps_within_the_galaxy_interval_are_stored_together(db: Database) -> None:
     """A busy guild's jumps reach the galaxy tables at most once per interval: the first at
     once, the next ones (the newest per system) at the interval's end, their work rows kept
-    until then; the conflict and harm work still runs every second."""
+    until then. (The held state is checked only while the interval surely runs.)"""
     tasks: list[asyncio.Task[None]] = []
 
     def spawn(coro: Any, _name: str) -> None:
