@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from bgs.listener_address import listener_address
+from bgs.listener_address import bound_url, listener_address
 from listener.app import create_app
 from listener.requests import ListenerContext
 
@@ -108,7 +108,7 @@ class ListenerServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
+        return bound_url(self.host, self.port)
 
     async def start(self) -> None:
         settings = self._context.settings
