@@ -4,8 +4,11 @@
 
 Creates a fresh database (a temporary SQLite file unless --database-url names an empty one),
 migrates it, loads `--events` synthetic plugin events for one guild and `--noise` events spread
-over other guilds, with their typed rows and per-tick activity tallies, then times every query
-of `bgs.summaries` for the periods `ct` and `all` and prints median and p95 in milliseconds.
+over other guilds, with their typed rows and per-tick activity tallies, builds their rollups
+(as `bot.py rollups rebuild` does), prints the database's size per stored event, then times
+every query of `bgs.summaries` for every period code (`--periods`) and prints median and p95 in
+milliseconds. `--prune-days N` then prunes the raw events older than N days, compacts the file
+and prints size and timings again.
 
 The events are plugin-shaped dicts turned into rows by the real parsers (`bgs.events`); they
 are written with bulk Core inserts in large batches (explicit ids, so typed rows can point at
@@ -41,8 +44,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bgs import summaries
 from bgs.events import parse_envelope, typed_rows
-from bgs.periods import Period, latest_ticks, period_choices, resolve_period
-from bgs.summaries.activity import ACTIVITY_COLUMNS
+from bgs.periods import PERIOD_CODES, Period, latest_ticks, period_choices, resolve_period
+from bgs.retention import cutoff, prune_guild
+from bgs.rollups.activities import FACTION_COLUMNS
+from bgs.rollups.rebuild import rebuild
 from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS, counted
 from db import models
 from db.database import Database, create_engine
@@ -417,7 +422,7 @@ def generate(index: int) -> tuple[int, Rows]:
     return TickGenerator(_SETUP, index).run(_SETUP.guilds)
 
 
-IDLE: dict[str, Any] = {column.key: 0 for column in ACTIVITY_COLUMNS.values()} | {"sandr": None}
+IDLE: dict[str, Any] = dict.fromkeys(FACTION_COLUMNS.values(), 0) | {"sandr": None}
 
 
 def thargoid_war(rng: random.Random) -> dict[str, Any]:
@@ -507,6 +512,27 @@ async def load(url: str, events: int, noise: int, seed: int) -> None:
     finally:
         worker.shutdown(cancel_futures=True)
         await engine.dispose()
+    await build_rollups(url, [guild.guild_id for guild in setup.guilds])
+
+
+async def build_rollups(url: str, guilds: list[int]) -> None:
+    """The rollups of the loaded rows, as `bot.py rollups rebuild` builds them (the loader
+    writes the raw rows in bulk, beneath ingest)."""
+    db = Database(url)
+    try:
+        for guild_id in guilds:
+            started = time.perf_counter()
+            async with db.tenant_write(guild_id) as session:
+                rebuilt = await session.run_sync(rebuild)
+            log.info(
+                "guild %d: rollups of %d events and %d tallies built in %.1f s",
+                guild_id,
+                rebuilt.events,
+                rebuilt.tallies,
+                time.perf_counter() - started,
+            )
+    finally:
+        await db.dispose()
 
 
 async def load_reference_rows(connection: AsyncConnection, setup: Setup) -> None:
@@ -641,29 +667,74 @@ async def timed(
     return statistics.median(samples), p95, size
 
 
-async def measure(db: Database, repeat: int) -> None:
+async def measure(db: Database, repeat: int, codes: tuple[str, ...]) -> None:
     async with db.tenant(GUILD) as session:
-        periods = {code: await resolve_period(session, code, NOW) for code in ("ct", "all")}
+        periods = {code: await resolve_period(session, code, NOW) for code in codes}
     async with db.unscoped() as session:
         galaxy_tick = (
             await session.execute(select(func.max(models.GalaxyTick.tick_time)))
         ).scalar_one()
-    tick = periods["ct"].tick
-    print(f"\ncurrent tick: {tick.tickid if tick else None} ({periods['ct'].description})")
-    header = f"{'query':32} {'ct median':>10} {'ct p95':>8} {'rows':>6} "
-    header += f"{'all median':>11} {'all p95':>8} {'rows':>6}"
+    tick = periods["ct"].tick if "ct" in periods else None
+    print(f"\ncurrent tick: {tick.tickid if tick else None}; median / p95 ms (rows)")
+    header = f"{'query':24} " + " ".join(f"{code:>16}" for code in codes)
     print(header)
     print("-" * len(header))
+    worst = 0.0
     for name, query in queries(galaxy_tick).items():
         cells = []
-        for code in ("ct", "all"):
-            period = periods[code]
-            median, p95, size = await timed(db, bind(query, period), repeat)
-            cells.append(f"{median:10.1f} {p95:8.1f} {size:6d}")
-        print(f"{name:32} {cells[0]}  {cells[1]}")
+        for code in codes:
+            median, p95, size = await timed(db, bind(query, periods[code]), repeat)
+            worst = max(worst, p95)
+            cells.append(f"{median:6.1f} /{p95:6.1f} ({size})".rjust(16))
+        print(f"{name:24} " + " ".join(cells))
+    print(f"worst p95 of the summaries over every period: {worst:.1f} ms")
     for name, call in once(galaxy_tick).items():
         median, p95, size = await timed(db, call, repeat)
         print(f"{name:32} {median:10.1f} {p95:8.1f} {size:6d}")
+
+
+async def storage(url: str, events: int) -> int:
+    """Print the database's size and bytes per stored event (every guild's); returns it."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                size_sql = (
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+                )
+            else:
+                size_sql = "SELECT pg_database_size(current_database())"
+            size = int((await connection.execute(text(size_sql))).scalar_one())
+    finally:
+        await engine.dispose()
+    print(f"database: {size / 1e6:,.1f} MB, {size / max(events, 1):,.0f} bytes per stored event")
+    return size
+
+
+async def prune_and_vacuum(url: str, days: int) -> None:
+    """Prune raw events older than `days` days before NOW in every guild, then compact the
+    file (SQLite) so that its size shows what pruning freed."""
+    db = Database(url)
+    try:
+        async with db.unscoped() as session:
+            before = (await session.execute(select(func.count(models.Event.id)))).scalar_one()
+        started = time.perf_counter()
+        for guild_id in (GUILD, *NOISE_GUILDS):
+            cut = cutoff(days, NOW)
+            assert cut is not None
+            await prune_guild(db, guild_id, cut)
+        async with db.unscoped() as session:
+            after = (await session.execute(select(func.count(models.Event.id)))).scalar_one()
+        print(
+            f"pruned {before - after:,} of {before:,} raw events older than {days} days "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        if db.is_sqlite():
+            async with db.engine().connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(text("VACUUM"))
+    finally:
+        await db.dispose()
 
 
 async def main() -> None:
@@ -676,14 +747,23 @@ async def main() -> None:
     parser.add_argument("--index", action="append", default=[], help="extra CREATE INDEX")
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
     parser.add_argument("--loaded", help="a database an earlier run loaded (--keep): time only")
+    parser.add_argument(
+        "--periods",
+        default=",".join(PERIOD_CODES),
+        help="period codes to time, comma-separated (default: every code)",
+    )
+    parser.add_argument(
+        "--prune-days", type=int, help="then prune raw events older than this, and time again"
+    )
     args = parser.parse_args()
     noise = args.events if args.noise is None else args.noise
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
+    codes = tuple(code.strip() for code in args.periods.split(","))
     if args.loaded:
         db = Database(args.loaded)
         try:
-            await measure(db, args.repeat)
+            await measure(db, args.repeat, codes)
         finally:
             await db.dispose()
         return
@@ -706,7 +786,12 @@ async def main() -> None:
                 print(f"{statement}: {time.perf_counter() - index_started:.1f} s")
         print(f"loaded {args.events:,} + {noise:,} noise events in {loaded:.1f} s: {counts}")
         print(f"database: {url}")
-        await measure(db, args.repeat)
+        await storage(url, counts["events"])
+        await measure(db, args.repeat, codes)
+        if args.prune_days is not None:
+            await prune_and_vacuum(url, args.prune_days)
+            await storage(url, counts["events"])
+            await measure(db, args.repeat, codes)
     finally:
         await db.dispose()
         if directory is not None and not args.keep:

@@ -15,9 +15,9 @@ exact bounds.
   `lt` is empty (no earlier tick is known), never "everything".
 * An officer's tick (`/tick set`, `bgs.ticks`) that is the guild's tick and later than every
   tick its data knows (by `DUPLICATE_WINDOW`) cuts the tick periods **by time**: the plugin
-  still stamps the tick it knows, so `ct` is everything from the officer's tick on and `lt`
-  the newest known tick up to it. Activity tallies count by their tick time, so a tally the
-  plugin keeps for its tick stays in `lt`. A tick the data reports at or after the officer's
+  still stamps the tick it knows, so `ct` is everything stamped from the officer's tick on and
+  `lt` the newest known tick's data stamped before it. An activity tally belongs to its tick
+  whole, so a tally the plugin keeps for its tick stays in `lt`. A tick the data reports at or after the officer's
   (give or take the window) ends the cut: periods follow tick ids again.
 * `all` has no bound.
 * A period may also name one of the guild's ticks by its tick id (as the plugin sends it):

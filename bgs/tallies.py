@@ -11,9 +11,9 @@ faction's `sandr`, so the two are kept apart and never added up.
 
 Each tally also stores its totals of the three (`Activity.thargoid_kills`, `.tw_rescue`,
 `.search_rescue`), summed from the same lists when it is stored, so that ranking cmdrs by them
-reads one row per tally instead of every system and faction of it. `bgs.summaries.counters`
-sums the JSON objects themselves, where a breakdown (by system, faction or vessel type) needs
-them.
+reads one row per tally instead of every system and faction of it. The rollups of a tally
+(`bgs.rollups.activities`) keep the JSON objects' sums per system and faction, where a breakdown
+(by system, faction or vessel type) needs them.
 """
 
 from __future__ import annotations

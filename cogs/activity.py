@@ -47,6 +47,7 @@ from bgs.summaries import (
     leaderboard,
     objective_systems_not_visited,
     ranked,
+    reading,
     space_czs,
     systems_worked,
     thargoid_war,
@@ -193,7 +194,7 @@ class Activity(commands.Cog):
                 "The chart shows our faction's activity, and this server has no faction set. "
                 "An officer can set it with `/config faction`; leave `chart` off meanwhile."
             )
-        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
+        async with reading(warden(interaction).services.db, tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
             rows = await activity_summary(session, resolved, system, faction)
             war = [] if faction else await thargoid_war(session, resolved, system=system)
@@ -238,7 +239,7 @@ class Activity(commands.Cog):
     ) -> None:
         tenant = tenant_of(interaction)
         name = _option(cmdr)
-        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
+        async with reading(warden(interaction).services.db, tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
             if name is None:
                 names = await my_cmdrs(session, interaction.user.id)
@@ -265,7 +266,7 @@ class Activity(commands.Cog):
         db = warden(interaction).services.db
         own = await guild_tick(db, tenant.guild_id, await galaxy_tick(db))
         tick_time = own.tick_time if own else None
-        async with db.tenant(tenant.guild_id) as session:
+        async with reading(db, tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
             worked = await systems_worked(session, resolved, tick_time)
             unvisited = await objective_systems_not_visited(session, tick_time, datetime.now(UTC))
@@ -313,7 +314,7 @@ class Activity(commands.Cog):
                 "Influence is counted for our faction, and this server has no faction set. An "
                 "officer can set it with `/config faction`."
             )
-        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
+        async with reading(warden(interaction).services.db, tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
             rows = await leaderboard(session, resolved, tenant.faction, system=system)
             names = await members_of(session, {row.cmdr for row in rows})
@@ -351,7 +352,7 @@ class Activity(commands.Cog):
     @app_commands.describe(period=PERIOD_HELP)
     async def top5(self, interaction: discord.Interaction, period: str = DEFAULT_PERIOD) -> None:
         tenant = tenant_of(interaction)
-        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
+        async with reading(warden(interaction).services.db, tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
             rows = await leaderboard(session, resolved, tenant.faction)
             by_faction = await influence_by_faction(session, resolved, limit=TOP)
@@ -390,7 +391,7 @@ class Activity(commands.Cog):
         self, interaction: discord.Interaction, period: str, system: str | None, *, ground: bool
     ) -> None:
         tenant = tenant_of(interaction)
-        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
+        async with reading(warden(interaction).services.db, tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
             rows: Sequence[SpaceCZ | GroundCZ] = (
                 await ground_czs(session, resolved, system)

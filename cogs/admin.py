@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bgs import apikeys, members, tenants
+from bgs import apikeys, members, retention, tenants
 from bgs.galaxy.feed import feed_counts_text, feed_status
 from bgs.names import faction_names
 from cogs._autocomplete import name_choices
@@ -24,12 +23,12 @@ from cogs._checks import (
     TENANT_JOINED,
     audit,
     is_officer,
-    is_officer_command,
     officer_only,
     tenant_of,
     warden,
 )
 from cogs._errors import UserError
+from cogs._help import command_lines
 from cogs._keys import paste_steps
 from cogs._member_views import key_choice, key_line, settings_lines
 from cogs._ui import EmbedField, Reply, embed, pages, plain, send, when
@@ -97,6 +96,8 @@ class Admin(commands.Cog):
             "",
             "**Galaxy alerts** (`/config galaxy-alerts`)",
             *tenants.galaxy_alert_lines(tenant),
+            "",
+            f"**Raw events kept:** {_retention_text(tenant, warden(interaction))}",
             "",
             f"**API keys:** {sum(1 for k in keys if k.revoked_at is None)} active, "
             f"{sum(1 for k in keys if k.revoked_at is not None)} revoked",
@@ -253,6 +254,23 @@ class Admin(commands.Cog):
         lines = "\n".join(tenants.galaxy_alert_lines(tenant))
         await send(interaction, Reply(content=f"Galaxy alerts:\n{lines}", ephemeral=True))
 
+    @officer_only
+    @config.command(name="retention", description="How long raw events are kept (summaries stay)")
+    @app_commands.describe(
+        days="Days of raw events to keep, 0 for all; leave out for the bot's default"
+    )
+    async def config_retention(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 0, 3650] | None = None
+    ) -> None:
+        tenant = await self._update(
+            interaction, lambda tenant: retention.set_retention(tenant, days)
+        )
+        text = (
+            f"Raw events kept: {_retention_text(tenant, warden(interaction))}. Summaries of "
+            "every period stay; rebuilding them and per-event detail need the raw events."
+        )
+        await send(interaction, Reply(content=text, ephemeral=True))
+
     async def _update(
         self, interaction: discord.Interaction, change: Callable[[Tenant], object]
     ) -> Tenant:
@@ -359,11 +377,13 @@ class Admin(commands.Cog):
         checks = await guild_checklist(bot, interaction.guild, tenant)
         async with services.db.tenant(tenant.guild_id) as session:
             notices = await tenants.recent_notices(session)
+            stored = await retention.storage(session)
         address = services.listener_address
         feed = await feed_status(services.db, services.settings.eddn_enabled, datetime.now(UTC))
         fields = [
             EmbedField("Bot", f"BGS Warden {VERSION}, {len(bot.guilds)} server(s)", True),
             EmbedField("Database", f"{services.db.engine(url).dialect.name}: {health}", True),
+            EmbedField("Storage", _storage_text(stored, tenant, bot), True),
             EmbedField("Listener", address.problem or f"`{address.url}`"),
             EmbedField("EDDN feed, last hour", feed_counts_text(feed)),
         ]
@@ -379,7 +399,7 @@ class Admin(commands.Cog):
     )
     async def help(self, interaction: discord.Interaction) -> None:
         officer = is_officer(interaction, tenant_of(interaction))
-        member_lines, officer_lines = _command_lines(self.bot.tree)
+        member_lines, officer_lines = command_lines(self.bot.tree)
         lines = [
             "BGS Warden collects your squadron's BGS-Tally data, shows activity, objectives and "
             "leaderboards, and posts the tick, summaries, conflicts and protected-faction alerts.",
@@ -447,28 +467,20 @@ class Admin(commands.Cog):
                 log.info("guild %s: deleted officer role %s dropped", role.guild.id, role.id)
 
 
-def _command_lines(tree: app_commands.CommandTree[Any]) -> tuple[list[str], list[str]]:
-    """One line per top-level command and audience: "`/objective` list · show — Objectives"."""
-    audiences: tuple[dict[str, list[str]], dict[str, list[str]]] = ({}, {})
-    descriptions: dict[str, str] = {}
-    for command in tree.walk_commands():
-        if isinstance(command, app_commands.Group):
-            continue
-        root = command.root_parent or command
-        descriptions[root.name] = root.description
-        subcommand = command.qualified_name.removeprefix(root.name).strip()
-        audience = audiences[1] if is_officer_command(command) else audiences[0]
-        audience.setdefault(root.name, []).extend([subcommand] if subcommand else [])
-    member, officer = (
-        [
-            f"`/{name}` {' · '.join(subs)} — {descriptions[name]}"
-            if subs
-            else f"`/{name}` — {descriptions[name]}"
-            for name, subs in sorted(audience.items())
-        ]
-        for audience in audiences
+def _retention_text(tenant: Tenant, bot: Warden) -> str:
+    default = bot.services.settings.event_retention_days
+    days = retention.retention_days(tenant, default)
+    kept = f"{days} days" if days else "all"
+    return kept + (" (the bot's default)" if tenant.event_retention_days is None else "")
+
+
+def _storage_text(stored: retention.Storage, tenant: Tenant, bot: Warden) -> str:
+    size = "size unknown" if stored.size_bytes is None else f"{stored.size_bytes / 1e6:,.1f} MB"
+    oldest = when(stored.oldest_event) if stored.oldest_event else "none"
+    return (
+        f"database {size}; oldest raw event: {oldest}; "
+        f"raw events kept: {_retention_text(tenant, bot)}"
     )
-    return member, officer
 
 
 async def setup(bot: Warden) -> None:

@@ -65,6 +65,7 @@ from bgs.summaries import (
     ground_czs,
     influence_by_faction,
     leaderboard,
+    reading,
     space_czs,
     thargoid_war,
     war_totals,
@@ -256,7 +257,7 @@ class Announcements(commands.Cog):
     async def _post_tick_embeds(
         self, tenant: Tenant, tick: TickRecord, now: datetime
     ) -> list[discord.Embed]:
-        async with self.bot.services.db.tenant(tenant.guild_id) as session:
+        async with reading(self.bot.services.db, tenant.guild_id) as session:
             cutoff = tick.tick_time - DUPLICATE_WINDOW
             ended = next((t for t in await latest_ticks(session, 2) if t.ticktime <= cutoff), None)
             activity: list[FactionActivity] = []
@@ -306,7 +307,7 @@ class Announcements(commands.Cog):
                 self.bot, tenant.guild_id, "daily", day
             ):
                 return
-            async with self.bot.services.db.tenant(tenant.guild_id) as session:
+            async with reading(self.bot.services.db, tenant.guild_id) as session:
                 rows = await leaderboard(session, period, tenant.faction)
                 by_faction = await influence_by_faction(session, period, limit=TOP)
             sections = top_sections(rows, by_faction, tenant.faction)
@@ -344,7 +345,7 @@ class Announcements(commands.Cog):
                 )
                 return
             summary = destination_of(tenant, ChannelKind.SUMMARY)
-            async with self.bot.services.db.tenant(tenant.guild_id) as session:
+            async with reading(self.bot.services.db, tenant.guild_id) as session:
                 rows: Sequence[SpaceCZ | GroundCZ] = (
                     await ground_czs(session, period)
                     if ground

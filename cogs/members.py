@@ -22,6 +22,7 @@ from discord.ext import commands
 from bgs import members, tenants
 from bgs.members import Link
 from bgs.names import cmdr_names
+from bgs.summaries import reading
 from cogs._autocomplete import name_choices
 from cogs._bot import Warden
 from cogs._checks import audit, officer_only, tenant_of, warden
@@ -135,7 +136,7 @@ class Members(commands.Cog):
         tenant = tenant_of(interaction)
         db = warden(interaction).services.db
         now = datetime.now(UTC)
-        async with db.tenant(tenant.guild_id) as session:
+        async with reading(db, tenant.guild_id) as session:
             if cmdr and cmdr.strip():
                 names = [await members.known_cmdr(session, cmdr)]
             else:

@@ -24,6 +24,7 @@ from discord.ext import commands
 from bgs import members
 from bgs.members import Recruit
 from bgs.skips import destination_of
+from bgs.summaries import reading
 from cogs._bot import Warden
 from cogs._checks import officer_only, tenant_of, warden
 from cogs._jobs import for_each_tenant, posted, schedule, unschedule
@@ -106,7 +107,7 @@ class Recruits(commands.Cog):
     async def recruits_report(self, interaction: discord.Interaction) -> None:
         tenant = tenant_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with warden(interaction).services.db.tenant(tenant.guild_id) as session:
+        async with reading(warden(interaction).services.db, tenant.guild_id) as session:
             found = await members.recruits(session, tenant, datetime.now(UTC))
         if not found:
             text = (
@@ -129,7 +130,7 @@ class Recruits(commands.Cog):
                 return
             if await posted(self.bot, tenant.guild_id, KIND, key):
                 return
-            async with self.bot.services.db.tenant(tenant.guild_id) as session:
+            async with reading(self.bot.services.db, tenant.guild_id) as session:
                 found = await members.recruits(session, tenant, now)
             if not found:
                 log.info("guild %s: no recruits; no recruits post for %s", tenant.guild_id, key)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -107,6 +107,32 @@ def insert_new(
     return inserted
 
 
+def add_to(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    unique: tuple[str, ...],
+    summed: tuple[str, ...],
+    greatest: tuple[str, ...] = (),
+) -> None:
+    """Insert the rows, or where a stored row has the same `unique` columns, add the `summed`
+    columns to it and keep the greater of the `greatest` ones (counters that only grow by
+    what each transaction adds)."""
+    if not rows:
+        return
+    if _dialect(session).name != "sqlite":
+        session.execute(_postgres_add_to(table, unique, summed, greatest), rows)
+        return
+    updates = [f"{name} = {name} + excluded.{name}" for name in summed]
+    updates += [f"{name} = max({name}, excluded.{name})" for name in greatest]
+    statement = _SqliteInsert.of(table, _dialect(session), (), (), (unique, tuple(updates)))
+    guild_id = _guild(session)
+    values = [statement.values(row, guild_id) for row in rows]
+    with _cursor(session, statement.sql) as cursor:
+        cursor.executemany(statement.sql, values)
+
+
 @contextmanager
 def _cursor(session: Session, sql: str) -> Iterator[Any]:
     """A DBAPI cursor of the session's connection; the driver's errors come out as
@@ -146,8 +172,14 @@ class _SqliteInsert:
     @staticmethod
     @cache
     def of(
-        table: Table, dialect: Dialect, unique: tuple[str, ...], returning: tuple[str, ...]
+        table: Table,
+        dialect: Dialect,
+        unique: tuple[str, ...],
+        returning: tuple[str, ...],
+        update: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
     ) -> _SqliteInsert:
+        """The INSERT of `table`; with `unique`, rows that collide are skipped, or with
+        `update` (conflict columns, SET clauses) updated."""
         numbered = table.autoincrement_column  # the database numbers it
         tenant = "guild_id" in table.c
         columns = [c for c in table.columns if c.name != "guild_id" and c is not numbered]
@@ -160,6 +192,8 @@ class _SqliteInsert:
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
         if unique:
             sql += f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
+        if update is not None:
+            sql += f" ON CONFLICT ({', '.join(update[0])}) DO UPDATE SET {', '.join(update[1])}"
         if returning:
             sql += f" RETURNING {', '.join(returning)}"
         processors = []
@@ -198,3 +232,13 @@ def _postgres_insert_new(table: Table, unique: tuple[str, ...], returning: tuple
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(*(table.c[name] for name in returning))
     )
+
+
+@cache
+def _postgres_add_to(
+    table: Table, unique: tuple[str, ...], summed: tuple[str, ...], greatest: tuple[str, ...]
+) -> Any:
+    statement = postgresql.insert(table)
+    updates = {name: table.c[name] + statement.excluded[name] for name in summed}
+    updates |= {name: func.greatest(table.c[name], statement.excluded[name]) for name in greatest}
+    return statement.on_conflict_do_update(index_elements=list(unique), set_=updates)

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     inara_request_interval: float = Field(default=60.0, ge=0)  # seconds between two requests
     eddn_relay: str = DEFAULT_EDDN_RELAY  # "off" turns the galaxy feed off
     eddn_silence_seconds: float = Field(default=120.0, gt=0)  # then reconnect to the relay
+    event_retention_days: int = Field(default=0, ge=0)  # raw events kept (days); 0 = for ever
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -10,12 +10,15 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import discord
+from tqdm import tqdm
 
 from bgs import apikeys, ticks
 from bgs.listener_address import listener_address
+from bgs.rollups import rebuild
 from db.database import Database
 from db.migrate import upgrade
 from settings import ConfigError, Settings, TenantsFile, load_settings, load_tenants
@@ -144,6 +147,33 @@ async def _cmd_tick(args: argparse.Namespace, settings: Settings, tenants: Tenan
     print("the running bot announces it in every guild's tick channel at its next tick poll")
 
 
+async def _cmd_rollups(args: argparse.Namespace, settings: Settings, tenants: TenantsFile) -> None:
+    """Rebuild a guild's rollups in one transaction, with a progress bar on a terminal."""
+    db = Database.configured(settings, tenants)
+    try:
+        async with db.tenant_write(args.guild) as session:
+            total = await session.run_sync(rebuild.amount)
+            with tqdm(
+                total=total,
+                unit=" rows",
+                desc=f"guild {args.guild}",
+                disable=not sys.stderr.isatty(),
+                file=sys.stderr,
+            ) as bar:
+                try:
+                    rebuilt = await session.run_sync(
+                        partial(rebuild.rebuild, progress=bar.update, force=args.force)
+                    )
+                except rebuild.PrunedError as exc:
+                    raise ConfigError(str(exc).replace("force it", "--force")) from None
+        print(
+            f"guild {args.guild}: rollups rebuilt from {rebuilt.events} events and "
+            f"{rebuilt.tallies} tallies"
+        )
+    finally:
+        await db.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="BGS Warden Discord bot")
     parser.set_defaults(handler=_cmd_run)
@@ -172,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
         "sync", help="publish the slash commands to Discord now (normally automatic)"
     ).set_defaults(handler=_cmd_sync)
 
+    _add_apikey(subcommands)
+    _add_tick(subcommands)
+    _add_rollups(subcommands)
+    return parser
+
+
+def _add_apikey(subcommands: Any) -> None:
     apikey = subcommands.add_parser("apikey", help="create, list or revoke listener API keys")
     actions = apikey.add_subparsers(title="actions", dest="action", required=True)
     create = actions.add_parser("create", help="create a key (printed once)")
@@ -184,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id", type=int, metavar="KEYID")
     apikey.set_defaults(handler=_cmd_apikey)
 
+
+def _add_tick(subcommands: Any) -> None:
     tick = subcommands.add_parser(
         "tick",
         help="record the galaxy tick by hand for every guild (operator only)",
@@ -199,7 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
         "time", metavar="TIME", help="the tick in UTC: '2026-11-26 11:00' or 2026-11-26T11:00:00Z"
     )
     tick.set_defaults(handler=_cmd_tick)
-    return parser
+
+
+def _add_rollups(subcommands: Any) -> None:
+    rollups = subcommands.add_parser("rollups", help="the counters the summaries read")
+    rollup_actions = rollups.add_subparsers(title="actions", dest="action", required=True)
+    rebuilding = rollup_actions.add_parser(
+        "rebuild", help="rebuild a guild's rollups from its stored events and tallies"
+    )
+    rebuilding.add_argument("--guild", type=int, required=True, help="Discord guild (server) id")
+    rebuilding.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even though events were pruned (their counts are lost)",
+    )
+    rollups.set_defaults(handler=_cmd_rollups)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,8 +11,10 @@ from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bgs import retention
 from bgs import tenants as tenant_service
 from bgs.alerts import AfterIngest
 from bgs.galaxy.alerts import enqueue_alerts
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 EDDN_LEADERSHIP = "eddn"  # the one process of a deployment that consumes the EDDN relay
 RECOVERY_JOB = "after-ingest-recovery"  # finishes after-ingest work a dead process left behind
 FIRST_RECOVERY_AFTER = timedelta(seconds=5)
+RETENTION_JOB = "prune-raw-events"  # daily, by the process that leads it (bgs.retention)
 
 
 class Services:
@@ -80,6 +83,7 @@ class Services:
         )
         self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
+        self.retention = Leadership(self.db, RETENTION_JOB)
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         """Run work in the background; failures are logged, and `close()` waits for it."""
@@ -136,7 +140,24 @@ class Services:
         if self.eddn is not None:
             self.run_forever(self.eddn.leadership.run(), f"{EDDN_LEADERSHIP}-leadership")
             self.run_forever(self.eddn.run(), "eddn-feed")
+        self.run_forever(self.retention.run(), RETENTION_JOB)
+        self.scheduler.add_job(
+            self.prune_raw_events,
+            CronTrigger(hour=3, minute=17, timezone=UTC),
+            id=RETENTION_JOB,
+            name=RETENTION_JOB,
+            coalesce=True,
+            max_instances=1,
+        )
         self.scheduler.start()
+
+    async def prune_raw_events(self, now: datetime | None = None) -> dict[int, int]:
+        """Prune raw events past each guild's retention, if this process leads it (one process
+        of a deployment does); returns the events pruned per guild."""
+        if not self.retention.leading:
+            return {}
+        default = self.settings.event_retention_days
+        return await retention.prune(self.db, default, now or datetime.now(UTC))
 
     async def close(self) -> None:
         for task in self._loops:

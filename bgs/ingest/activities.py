@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bgs import rollups
 from bgs.ingest.known import PILOTS_FEDERATION, Names, remember_names
 from bgs.tallies import store_totals
 from db import models
@@ -26,6 +27,7 @@ async def replace_activity(
     store_totals(activity)
     session.add(activity)
     await session.flush()
+    await session.run_sync(rollups.replace_tally, activity)
     names = Names(
         systems={
             system.address: {

@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from bgs import rollups
 from bgs.events import Envelope, EnvelopeError, child_rows
 from bgs.ingest.known import Mentions, Names, RecentNames, collect_names, mentions, remember_names
 from db import bulk, models
@@ -132,7 +133,9 @@ def write_batches(
         for model, model_rows in children.items():
             bulk.insert_rows(session, bulk.table_of(model), model_rows)
         if inserted:
-            work_id = _record_work(session, [event_id for event_id, _ in inserted], received_at)
+            event_ids = sorted(event_id for event_id, _ in inserted)
+            work_id = _record_work(session, event_ids, received_at)
+            rollups.record(session, event_ids)
             for result in results:
                 result.work_id = work_id if result.stored else None
         written = collect_names(named, received_at)

@@ -2,11 +2,12 @@
 space and ground conflict zones, the plugin's activity tallies by system → faction and by cmdr,
 systems worked with the age of their data, and objective systems nobody visited since the tick.
 
-Every query is one statement on a tenant-scoped session (the session adds the guild filter to
-every table, which is also what lets the (guild_id, timestamp) and (guild_id, tickid) indexes
-serve the period filter). Event metrics read the typed child tables, which carry `timestamp`,
-`tickid`, `cmdr` and `system_name` themselves; tick periods filter on `tickid`, calendar periods
-on the half-open `timestamp` range (see `bgs.periods`). Results are frozen dataclasses.
+Every query is one statement on a tenant-scoped session, and reads rollups (`bgs.rollups`), not
+raw events: counters per bucket kept as events and tallies are stored, so a summary reads as
+many rows as the period has buckets and keys, whatever the number of its events. Summaries read
+in a `reading` session, which brings the guild's rollups up to date first. A tick period
+is the day rows of its tick id, a calendar period whole days, months or years
+(`bgs.rollups.buckets`). Results are frozen dataclasses.
 
 Metric definitions (reference.md §4, with its mistakes fixed):
 
@@ -37,6 +38,7 @@ from bgs.summaries.activity import (
     activity_summary,
     faction_activity_by_tick,
 )
+from bgs.summaries.common import reading
 from bgs.summaries.counters import (
     SystemThargoidWar,
     ThargoidWar,
@@ -91,6 +93,7 @@ __all__ = [
     "leaderboard",
     "objective_systems_not_visited",
     "ranked",
+    "reading",
     "space_czs",
     "systems_worked",
     "thargoid_war",

@@ -1,5 +1,6 @@
 """The plugin's activity tallies (PUT /activities): one snapshot per cmdr and tick, replaced on
-every PUT, summed by system -> faction, by cmdr, or per tick for charts."""
+every PUT, summed by system -> faction, by cmdr, or per tick for charts, from their rollups
+(`bgs.rollups.activities`)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,18 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    case,
     func,
-    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bgs.periods import Period, ticks_query
-from bgs.summaries.common import add_fields, column_total, period_filter
-from bgs.summaries.counters import RESCUE, RESCUE_SENT
+from bgs.rollups.activities import FACTION_COLUMNS, NO_NAME, SQUADRON
+from bgs.rollups.buckets import DAY, scope
+from bgs.summaries.common import add_fields, column_total
 from bgs.summaries.czs import CZCount
-from db.models import (
-    Activity,
-    ActivityFaction,
-    ActivitySystem,
-)
+from db.models import ActivityFaction, ActivityRollup, ActivitySystem
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,37 +73,9 @@ class ActivityCounts:
         return ActivityCounts(**add_fields(self, other))
 
 
-ACTIVITY_COLUMNS: dict[str, InstrumentedAttribute[int]] = {
-    "inf_primary": ActivityFaction.infprimary,
-    "inf_secondary": ActivityFaction.infsecondary,
-    "bounty_vouchers": ActivityFaction.bvs,
-    "combat_bonds": ActivityFaction.cbs,
-    "exploration": ActivityFaction.exploration,
-    "exobiology": ActivityFaction.exobiology,
-    "scenarios": ActivityFaction.scenarios,
-    "mission_fails": ActivityFaction.missionfails,
-    "murders_ground": ActivityFaction.murdersground,
-    "murders_space": ActivityFaction.murdersspace,
-    "black_market": ActivityFaction.tradebm,
-    "trade_buy_items": ActivityFaction.trade_buy_items,
-    "trade_buy_value": ActivityFaction.trade_buy_value,
-    "trade_sell_items": ActivityFaction.trade_sell_items,
-    "trade_sell_value": ActivityFaction.trade_sell_value,
-    "trade_sell_profit": ActivityFaction.trade_sell_profit,
-    "cz_space_low": ActivityFaction.cz_space_low,
-    "cz_space_medium": ActivityFaction.cz_space_medium,
-    "cz_space_high": ActivityFaction.cz_space_high,
-    "cz_ground_low": ActivityFaction.cz_ground_low,
-    "cz_ground_medium": ActivityFaction.cz_ground_medium,
-    "cz_ground_high": ActivityFaction.cz_ground_high,
-}
-
-
-# Every counter of `ActivityCounts`: the columns, and the sum of the JSON `sandr` object.
-ACTIVITY_SUMS: dict[str, ColumnElement[int] | InstrumentedAttribute[int]] = {
-    **ACTIVITY_COLUMNS,
-    "search_rescue": RESCUE,
-}
+# Every counter of `ActivityCounts`: the faction rows' columns of the same names.
+ACTIVITY_SUMS: tuple[str, ...] = (*FACTION_COLUMNS, "search_rescue")
+R = ActivityRollup
 
 
 def _counts(row: Any) -> ActivityCounts:
@@ -116,35 +84,26 @@ def _counts(row: Any) -> ActivityCounts:
 
 
 def _activity_sums() -> list[ColumnElement[int]]:
-    return [column_total(column).label(name) for name, column in ACTIVITY_SUMS.items()]
+    return [column_total(R.__table__.c[name]).label(name) for name in ACTIVITY_SUMS]
 
 
 def _activity_select(
     *columns: Any,
+    squadron: bool,
     period: Period | None = None,
     system: str | None = None,
     faction: str | None = None,
 ) -> Select[Any]:
-    """Columns over the faction rows with any activity, from the snapshots (each the cmdr's
-    latest for its tick) of a period or of all time.
-
-    Idle rows (every faction of every visited system is reported, mostly with zeros) add
-    nothing to any sum; leaving them out before grouping halves the cost of the sort.
-    """
-    where = [or_(*(column != 0 for column in ACTIVITY_COLUMNS.values()), RESCUE_SENT)]
+    """Columns over the rollups' faction rows (factions with any activity), the squadron's
+    or the cmdrs', of a period or of all time."""
+    where = [R.faction != NO_NAME, (R.cmdr == SQUADRON) if squadron else (R.cmdr != SQUADRON)]
     if period is not None:
-        where += period_filter(period, Activity.ticktime, Activity.tickid)
+        where += scope(period, R)
     if system is not None:
-        where.append(ActivitySystem.name == system)
+        where.append(R.system_name == system)
     if faction is not None:
-        where.append(ActivityFaction.name == faction)
-    return (
-        select(*columns)
-        .select_from(Activity)
-        .join(ActivitySystem, ActivitySystem.activity_id == Activity.id)
-        .join(ActivityFaction, ActivityFaction.system_id == ActivitySystem.id)
-        .where(*where)
-    )
+        where.append(R.faction == faction)
+    return select(*columns).where(*where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,18 +130,17 @@ async def activity_summary(
     """
     groups = (
         _activity_select(
-            ActivitySystem.name.label("system"),
-            ActivityFaction.name.label("faction"),
-            func.max(Activity.id).label("state_from"),
-            func.max(case((ActivityFaction.influence.is_not(None), Activity.id))).label(
-                "influence_from"
-            ),
+            R.system_name.label("system"),
+            R.faction.label("faction"),
+            func.max(R.state_from).label("state_from"),
+            func.max(R.influence_from).label("influence_from"),
             *_activity_sums(),
+            squadron=True,
             period=period,
             system=system,
             faction=faction,
         )
-        .group_by(ActivitySystem.name, ActivityFaction.name)
+        .group_by(R.system_name, R.faction)
         .subquery("faction_groups")
     )
 
@@ -228,16 +186,17 @@ async def activity_by_cmdr(
     session: AsyncSession, period: Period, cmdr: str | None = None
 ) -> list[CmdrActivity]:
     """Activity per cmdr → system → faction, idle factions left out (one round trip)."""
-    keys = (Activity.cmdr, ActivitySystem.name, ActivityFaction.name)
+    keys = (R.cmdr, R.system_name, R.faction)
     statement = (
         _activity_select(
-            Activity.cmdr,
-            ActivitySystem.name.label("system"),
-            ActivityFaction.name.label("faction"),
+            R.cmdr,
+            R.system_name.label("system"),
+            R.faction.label("faction"),
             *_activity_sums(),
+            squadron=False,
             period=period,
         )
-        .where(*([Activity.cmdr == cmdr] if cmdr is not None else []))
+        .where(*([R.cmdr == cmdr] if cmdr is not None else []))
         .group_by(*keys)
         .order_by(*keys)
     )
@@ -265,13 +224,9 @@ async def faction_activity_by_tick(
     ticks without any (one round trip; for charts)."""
     last = ticks_query(ticks).subquery("last_ticks")
     sums = (
-        _activity_select(
-            Activity.tickid,
-            *_activity_sums(),
-            faction=faction,
-        )
-        .where(Activity.tickid.in_(select(last.c.tickid)))
-        .group_by(Activity.tickid)
+        _activity_select(R.tickid, *_activity_sums(), squadron=True, faction=faction)
+        .where(R.grain == DAY, R.tickid.in_(select(last.c.tickid)))
+        .group_by(R.tickid)
         .subquery("faction_sums")
     )
     statement = (

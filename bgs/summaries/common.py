@@ -1,7 +1,10 @@
-"""What every summary shares: the period filter and small SQL helpers."""
+"""What every summary shares: the session they read in and small SQL helpers (the period filter
+is `bgs.rollups.buckets`)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import fields
 from typing import Any
 
@@ -9,27 +12,22 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     cast,
-    false,
     func,
     literal_column,
 )
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bgs.periods import Period
+from bgs import rollups
+from db.database import Database
 
-Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
-
-def period_filter(period: Period, timestamp: Column, tickid: Column) -> list[ColumnElement[bool]]:
-    """Conditions selecting a period's rows: by tick id for tick periods, else by time."""
-    if period.by_tick:
-        return [tickid == period.tick.tickid] if period.tick is not None else [false()]
-    bounds = []
-    if period.start is not None:
-        bounds.append(timestamp >= period.start)
-    if period.end is not None:
-        bounds.append(timestamp < period.end)
-    return bounds
+@asynccontextmanager
+async def reading(db: Database, guild_id: int) -> AsyncIterator[AsyncSession]:
+    """A read session of the guild's, for summaries: its rollups are brought up to date first
+    (`bgs.rollups.current`), so a summary counts every event stored before it was asked for."""
+    await rollups.current(db, guild_id)
+    async with db.tenant(guild_id) as session:
+        yield session
 
 
 def column_total(expression: Any) -> ColumnElement[int]:
@@ -43,3 +41,12 @@ ZERO: ColumnElement[int] = literal_column("0", BigInteger)
 
 def add_fields(left: Any, right: Any) -> dict[str, Any]:
     return {f.name: getattr(left, f.name) + getattr(right, f.name) for f in fields(left)}
+
+
+def sum_of(columns: Iterable[Any]) -> ColumnElement[int]:
+    """column + column + … of some columns (one row's)."""
+    terms = list(columns)
+    total: ColumnElement[int] = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total

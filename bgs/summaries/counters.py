@@ -1,10 +1,7 @@
-"""The SQL of the plugin's JSON counters (`bgs.tallies` says what they hold): Thargoid kills and
-Thargoid-war rescues per system, search and rescue per faction, summed from the JSON objects
-for the summaries that break them down (by system, faction or vessel type). Ranking cmdrs reads
-the totals each tally stores instead (`bgs.summaries.metrics`).
-
-`thargoid_war` sums the system counters per cmdr and system: they belong to the system, not to
-a faction, so they cannot ride along with the per-faction sums.
+"""Thargoid-war counters (`bgs.tallies` says what the plugin sends): kills by vessel type,
+Thargoid-war rescues and reactivations per cmdr and system, from the tallies' rollups
+(`bgs.rollups.activities`). They belong to the system, not to a faction, so they have rows of
+their own.
 """
 
 from __future__ import annotations
@@ -12,45 +9,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.periods import Period
-from bgs.summaries.common import column_total, period_filter
-from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS
-from db.models import Activity, ActivityFaction, ActivitySystem
-
-NO_DOCUMENT: Final = ("null", "{}")  # a JSON object column that holds nothing
-
-
-def _sent(document: Any) -> ColumnElement[bool]:
-    """The JSON object column holds something (it is NULL, JSON null or {} when not sent): a
-    cheap test that spares the key lookups on the many rows without any."""
-    return and_(document.is_not(None), cast(document, Text).not_in(NO_DOCUMENT))
-
-
-def _count(document: Any, key: str) -> ColumnElement[int]:
-    return func.coalesce(document[key].as_integer(), 0)
-
-
-def _sum_of(document: Any, keys: Iterable[str]) -> ColumnElement[int]:
-    """Σ of some keys of a JSON object column; 0 where it holds nothing (without a lookup)."""
-    terms = [_count(document, key) for key in keys]
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return case((_sent(document), total), else_=0)
-
-
-TW_SENT: Final = or_(
-    _sent(ActivitySystem.twkills), _sent(ActivitySystem.twsandr), ActivitySystem.twreactivate != 0
-)
-TW_KILLS: Final = _sum_of(ActivitySystem.twkills, TW_KILL_TYPES)
-TW_RESCUE: Final = _sum_of(ActivitySystem.twsandr, TW_RESCUE_ITEMS)
-RESCUE_SENT: Final = _sent(ActivityFaction.sandr)
-RESCUE: Final = _sum_of(ActivityFaction.sandr, RESCUE_ITEMS)
+from bgs.rollups.activities import KILL_COLUMNS, NO_NAME, SQUADRON
+from bgs.rollups.buckets import scope
+from bgs.summaries.common import column_total
+from bgs.tallies import TW_KILL_TYPES
+from db.models import ActivityRollup
 
 K = TypeVar("K", bound=Hashable)
 
@@ -99,21 +68,21 @@ async def thargoid_war(
 ) -> list[SystemThargoidWar]:
     """Thargoid-war counters per cmdr and system from the period's tallies, those without any
     left out, by cmdr then system (one round trip)."""
-    keys = (Activity.cmdr, ActivitySystem.name)
-    where = [TW_SENT, *period_filter(period, Activity.ticktime, Activity.tickid)]
+    table = ActivityRollup
+    keys = (table.cmdr, table.system_name)
+    where = [
+        *scope(period, table),
+        table.cmdr != SQUADRON,
+        table.faction == NO_NAME,
+        table.tw_sent > 0,
+    ]
     if system is not None:
-        where.append(ActivitySystem.name == system)
+        where.append(table.system_name == system)
     if cmdr is not None:
-        where.append(Activity.cmdr == cmdr)
+        where.append(table.cmdr == cmdr)
+    counted = [*KILL_COLUMNS, "tw_rescue", "tw_reactivated"]
     statement = (
-        select(
-            *keys,
-            *(column_total(_count(ActivitySystem.twkills, kind)) for kind in TW_KILL_TYPES),
-            column_total(TW_RESCUE),
-            column_total(ActivitySystem.twreactivate),
-        )
-        .select_from(Activity)
-        .join(ActivitySystem, ActivitySystem.activity_id == Activity.id)
+        select(*keys, *(column_total(table.__table__.c[name]) for name in counted))
         .where(*where)
         .group_by(*keys)
         .order_by(*keys)

@@ -1,4 +1,5 @@
-"""Space and ground conflict zones per system, faction (settlement) and cmdr."""
+"""Space and ground conflict zones per system, faction (settlement) and cmdr, from the events'
+rollups."""
 
 from __future__ import annotations
 
@@ -7,19 +8,14 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import (
-    Select,
-    or_,
-    select,
-)
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.periods import Period
-from bgs.summaries.common import add_fields, column_total, period_filter
-from db.models import (
-    SyntheticCZ,
-    SyntheticGroundCZ,
-)
+from bgs.rollups.buckets import scope
+from bgs.rollups.events import GROUND_CZ, NO_NAME, SPACE_CZ
+from bgs.summaries.common import add_fields, column_total
+from db.models import EventRollup
 
 K = TypeVar("K", bound=Hashable)
 
@@ -57,18 +53,23 @@ class GroundCZ:
     count: CZCount
 
 
-def _cz_query(model: Any, period: Period, system: str | None, keys: Sequence[Any]) -> Select[Any]:
-    sizes = [column_total(model.low), column_total(model.medium), column_total(model.high)]
+def _name(stored: str) -> str | None:
+    return None if stored == NO_NAME else stored
+
+
+def _cz_query(kind: str, period: Period, system: str | None, keys: Sequence[Any]) -> Select[Any]:
+    table = EventRollup
+    sizes = [column_total(table.low), column_total(table.medium), column_total(table.high)]
     return (
-        select(*keys, model.cmdr, *sizes)
+        select(*keys, table.cmdr, *sizes)
         .where(
-            model.cmdr.is_not(None),
-            *period_filter(period, model.timestamp, model.tickid),
-            *([model.system_name == system] if system is not None else []),
+            table.kind == kind,
+            *scope(period, table),
+            *([table.system_name == system] if system is not None else []),
         )
-        .group_by(*keys, model.cmdr)
+        .group_by(*keys, table.cmdr)
         .having(or_(*(size != 0 for size in sizes)))
-        .order_by(*keys, model.cmdr)
+        .order_by(*(func.nullif(key, NO_NAME) for key in keys), table.cmdr)
     )
 
 
@@ -76,10 +77,10 @@ async def space_czs(
     session: AsyncSession, period: Period, system: str | None = None
 ) -> list[SpaceCZ]:
     """Space CZs per system, faction and cmdr, corrections included (one round trip)."""
-    keys = [SyntheticCZ.system_name, SyntheticCZ.faction]
-    rows = await session.execute(_cz_query(SyntheticCZ, period, system, keys))
+    keys = [EventRollup.system_name, EventRollup.faction]
+    rows = await session.execute(_cz_query(SPACE_CZ, period, system, keys))
     return [
-        SpaceCZ(system, faction, cmdr, CZCount(low, medium, high))
+        SpaceCZ(_name(system), _name(faction), cmdr, CZCount(low, medium, high))
         for system, faction, cmdr, low, medium, high in rows
     ]
 
@@ -88,11 +89,10 @@ async def ground_czs(
     session: AsyncSession, period: Period, system: str | None = None
 ) -> list[GroundCZ]:
     """Ground CZs per system, faction, settlement and cmdr (one round trip)."""
-    model = SyntheticGroundCZ
-    keys = [model.system_name, model.faction, model.settlement]
-    rows = await session.execute(_cz_query(model, period, system, keys))
+    keys = [EventRollup.system_name, EventRollup.faction, EventRollup.settlement]
+    rows = await session.execute(_cz_query(GROUND_CZ, period, system, keys))
     return [
-        GroundCZ(system, faction, settlement, cmdr, CZCount(low, medium, high))
+        GroundCZ(_name(system), _name(faction), _name(settlement), cmdr, CZCount(low, medium, high))
         for system, faction, settlement, cmdr, low, medium, high in rows
     ]
 

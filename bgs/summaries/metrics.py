@@ -1,5 +1,5 @@
-"""Per-cmdr metrics from the typed event tables: the leaderboard (and so the top-five lists) and
-influence by faction."""
+"""Per-cmdr metrics from the rollups of the typed events and of the tallies: the leaderboard (and
+so the top-five lists) and influence by faction."""
 
 from __future__ import annotations
 
@@ -7,42 +7,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    case,
-    func,
-    join,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Select, and_, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from bgs.errors import DomainError
 from bgs.periods import Period
-from bgs.summaries.common import ZERO, column_total, period_filter
-from bgs.summaries.counters import RESCUE, RESCUE_SENT, TW_KILLS, TW_RESCUE, TW_SENT
-from db.models import (
-    Activity,
-    ActivityFaction,
-    ActivitySystem,
-    Cmdr,
-    CommitCrime,
-    ExplorationSale,
-    KnownSystem,
-    MarketBuy,
-    MarketSell,
-    MissionCompleted,
-    MissionFailed,
-    MissionInfluence,
-    RedeemVoucher,
-)
-
-VOUCHER_BOUNTY = "bounty"
-VOUCHER_COMBAT_BOND = "CombatBond"
+from bgs.rollups.activities import KILL_COLUMNS, NO_NAME, SQUADRON, TALLY_TOTALS
+from bgs.rollups.buckets import scope
+from bgs.rollups.events import CMDR, CMDR_METRICS, INFLUENCE, NO_ADDRESS
+from bgs.summaries.common import ZERO, column_total, sum_of
+from db.models import ActivityRollup, Cmdr, EventRollup, KnownSystem
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,92 +100,59 @@ class CmdrMetrics:
 
 _SUMMED = tuple(f.name for f in fields(CmdrMetrics) if f.name not in ("cmdr", "squadron_rank"))
 
+E = EventRollup
+T = ActivityRollup
+
 
 def _influence_landed_in(system: str) -> ColumnElement[bool]:
     """Influence effects that landed in `system` (see the module doc)."""
     addresses = select(KnownSystem.address).where(KnownSystem.name == system)
-    return or_(
-        MissionInfluence.system_address.in_(addresses),
-        and_(MissionInfluence.system_address.is_(None), MissionInfluence.system_name == system),
-    )
-
-
-def _voucher(kind: str) -> ColumnElement[int]:
-    return column_total(case((RedeemVoucher.type == kind, RedeemVoucher.amount), else_=0))
+    return or_(E.address.in_(addresses), and_(E.address == NO_ADDRESS, E.system_name == system))
 
 
 @dataclass(frozen=True, slots=True)
 class _Source:
-    """Rows that feed some leaderboard columns: where they are, which count, and how they are
+    """Rollup rows that feed some leaderboard columns: which, what they add, and how they are
     filtered by period, system and cmdr."""
 
-    table: Any  # a typed event table, or the tallies (joined down to their systems or factions)
-    cmdr: Any
-    timestamp: Any
-    tickid: Any
+    table: Any  # EventRollup or ActivityRollup
     values: dict[str, ColumnElement[int]]
     conditions: list[ColumnElement[bool]]
     in_system: Callable[[str], ColumnElement[bool]]
-    per_cmdr: Any = None  # what to group by, when not `cmdr` itself
 
 
-def _event_source(
-    model: Any, values: dict[str, ColumnElement[int]], *conditions: ColumnElement[bool]
+def _events(
+    kind: str, values: dict[str, ColumnElement[int]], *conditions: ColumnElement[bool]
 ) -> _Source:
+    return _Source(E, values, [E.kind == kind, *conditions], lambda system: E.system_name == system)
+
+
+def _tallies(values: dict[str, ColumnElement[int]], *conditions: ColumnElement[bool]) -> _Source:
+    """The tallies' rows of each cmdr (not the squadron's)."""
     return _Source(
-        model,
-        model.cmdr,
-        model.timestamp,
-        model.tickid,
-        values,
-        list(conditions),
-        lambda system: model.system_name == system,
+        T, values, [T.cmdr != SQUADRON, *conditions], lambda system: T.system_name == system
     )
-
-
-def _tally_source(
-    table: Any, values: dict[str, ColumnElement[int]], condition: ColumnElement[bool]
-) -> _Source:
-    """The plugin's tallies, by their tick (time) like the activity summaries."""
-    return _Source(
-        table,
-        Activity.cmdr,
-        Activity.ticktime,
-        Activity.tickid,
-        values,
-        [condition],
-        lambda system: ActivitySystem.name == system,
-    )
-
-
-TALLY_TOTALS: tuple[InstrumentedAttribute[int], ...] = (
-    Activity.thargoid_kills,
-    Activity.tw_rescue,
-    Activity.search_rescue,
-)
 
 
 def _tally_sources(in_one_system: bool) -> list[_Source]:
-    """The tallies' counters: the totals each stores (one row per tally), or for one system the
-    JSON counters of that system and its factions."""
+    """The tallies' counters: the totals each stores, or for one system the counters of that
+    system and its factions (`db.models.rollups.ActivityRollup` says which row holds which)."""
     if not in_one_system:
-        totals = {column.key: column_total(column) for column in TALLY_TOTALS}
-        source = _tally_source(Activity, totals, or_(*(column != 0 for column in TALLY_TOTALS)))
-        # Grouped by the cmdr's name as an expression: grouped by the column itself, SQLite
-        # walks the (guild, cmdr, tickid) index for its order, through every tally of the
-        # guild, instead of finding the period's few by tick (0.1 ms against 7 for a tick).
-        return [replace(source, per_cmdr=Activity.cmdr.concat(""))]
-    systems = join(Activity, ActivitySystem, ActivitySystem.activity_id == Activity.id)
+        keys = ("thargoid_kills", "tw_rescue", "search_rescue")
+        totals = dict(zip(keys, TALLY_TOTALS, strict=True))
+        values = {key: column_total(T.__table__.c[name]) for key, name in totals.items()}
+        return [_tallies(values, T.system_name == NO_NAME, T.faction == NO_NAME)]
+    kills = sum_of(T.__table__.c[name] for name in KILL_COLUMNS)
     return [
-        _tally_source(
-            systems,
-            {"thargoid_kills": column_total(TW_KILLS), "tw_rescue": column_total(TW_RESCUE)},
-            TW_SENT,
+        _tallies(
+            {"thargoid_kills": column_total(kills), "tw_rescue": column_total(T.tw_rescue)},
+            T.faction == NO_NAME,
+            T.tw_sent > 0,
         ),
-        _tally_source(
-            join(systems, ActivityFaction, ActivityFaction.system_id == ActivitySystem.id),
-            {"search_rescue": column_total(RESCUE)},
-            RESCUE_SENT,
+        _tallies(
+            {"search_rescue": column_total(T.search_rescue)},
+            T.faction != NO_NAME,
+            T.rescue_sent > 0,
         ),
     ]
 
@@ -219,44 +160,12 @@ def _tally_sources(in_one_system: bool) -> list[_Source]:
 def _sources(faction: str | None, in_one_system: bool) -> list[_Source]:
     """What feeds each leaderboard column (see the package doc)."""
     sources = [
-        _event_source(
-            MarketBuy,
-            {
-                "buy_volume": column_total(MarketBuy.total_cost),
-                "buy_tonnage": column_total(MarketBuy.count),
-            },
-        ),
-        _event_source(
-            MarketSell,
-            {
-                "sell_volume": column_total(MarketSell.total_sale),
-                "sell_tonnage": column_total(MarketSell.count),
-                "trade_profit": column_total(MarketSell.profit),
-            },
-        ),
-        _event_source(MissionCompleted, {"missions_completed": func.count()}),
-        _event_source(MissionFailed, {"missions_failed": func.count()}),
-        _event_source(
-            RedeemVoucher,
-            {
-                "bounty_vouchers": _voucher(VOUCHER_BOUNTY),
-                "combat_bonds": _voucher(VOUCHER_COMBAT_BOND),
-            },
-            RedeemVoucher.type.in_((VOUCHER_BOUNTY, VOUCHER_COMBAT_BOND)),
-        ),
-        _event_source(
-            ExplorationSale, {"exploration_sales": column_total(ExplorationSale.earnings)}
-        ),
-        _event_source(
-            CommitCrime, {"bounty_fines": column_total(CommitCrime.fine + CommitCrime.bounty)}
-        ),
+        _events(CMDR, {name: column_total(E.__table__.c[name]) for name in CMDR_METRICS}),
         *_tally_sources(in_one_system),
     ]
     if faction:
-        influence = _event_source(
-            MissionInfluence,
-            {"influence": column_total(MissionInfluence.influence)},
-            MissionInfluence.faction == faction,
+        influence = _events(
+            INFLUENCE, {"influence": column_total(E.influence)}, E.faction == faction
         )
         sources.append(replace(influence, in_system=_influence_landed_in))
     return sources
@@ -269,22 +178,15 @@ def _leaderboard_query(
     leaderboard's columns (0 elsewhere), UNION ALL, summed per cmdr."""
     branches = []
     for source in _sources(faction, system is not None):
-        where = [
-            source.cmdr.is_not(None),
-            *period_filter(period, source.timestamp, source.tickid),
-            *source.conditions,
-        ]
+        table = source.table
+        where = [*scope(period, table), *source.conditions]
         if cmdr is not None:
-            where.append(source.cmdr == cmdr)
+            where.append(table.cmdr == cmdr)
         if system is not None:
             where.append(source.in_system(system))
         columns = [source.values.get(name, ZERO).label(name) for name in _SUMMED]
-        per_cmdr = source.cmdr if source.per_cmdr is None else source.per_cmdr
         branches.append(
-            select(per_cmdr.label("cmdr"), *columns)
-            .select_from(source.table)
-            .where(*where)
-            .group_by(per_cmdr)
+            select(table.cmdr.label("cmdr"), *columns).where(*where).group_by(table.cmdr)
         )
     per_table = union_all(*branches).subquery("per_table")
     return (
@@ -336,16 +238,16 @@ async def influence_by_faction(
     limit: int | None = None,
 ) -> list[FactionInfluence]:
     """Signed influence per cmdr and faction, highest first (one round trip)."""
-    total = column_total(MissionInfluence.influence).label("influence")
+    total = column_total(E.influence).label("influence")
     statement = (
-        select(MissionInfluence.cmdr, MissionInfluence.faction, total)
+        select(E.cmdr, E.faction, total)
         .where(
-            MissionInfluence.cmdr.is_not(None),
-            *period_filter(period, MissionInfluence.timestamp, MissionInfluence.tickid),
+            E.kind == INFLUENCE,
+            *scope(period, E),
             *([_influence_landed_in(system)] if system is not None else []),
         )
-        .group_by(MissionInfluence.cmdr, MissionInfluence.faction)
-        .order_by(total.desc(), MissionInfluence.cmdr, MissionInfluence.faction)
+        .group_by(E.cmdr, E.faction)
+        .order_by(total.desc(), E.cmdr, E.faction)
         .limit(limit)
     )
     return [FactionInfluence(**row._mapping) for row in await session.execute(statement)]

@@ -7,26 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    case,
-    false,
-    func,
-    or_,
-    select,
-    union,
-)
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.periods import Period
-from db.models import (
-    Event,
-    Objective,
-    ObjectiveTarget,
-)
-
-VISIT_EVENTS = ("FSDJump", "Location", "CarrierJump", "Docked")
+from bgs.rollups.buckets import EARLY, VISIT, YEAR, scope, since
+from bgs.rollups.events import SYSTEM
+from db.models import EventRollup, Objective, ObjectiveTarget
+from db.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,41 +37,50 @@ class SystemData:
         return None if self.tick_time is None else self.tick_time - self.newest
 
 
+def _system_rows(*conditions: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    return [EventRollup.kind == SYSTEM, *conditions]
+
+
+NO_INSTANT = literal(None, UTCDateTime())
+NOT_EARLY = EventRollup.flags.op("&")(EARLY) == 0
+VISITS = EventRollup.flags.op("&")(VISIT) != 0
+
+
 async def systems_worked(
     session: AsyncSession, period: Period, tick_time: datetime | None
 ) -> list[SystemData]:
     """Systems with events in the period, by name, each with its newest event and that
     event's age against the latest galaxy tick `tick_time` (one round trip).
 
-    A system worked in the period has its newest event at or after the period's start, so
-    only events from the start on are read, through the (guild_id, timestamp) index (for a
-    tick: from its tick time, so a tick's event stamped before the tick itself, which only
-    clock skew can produce, is not counted).
+    The newest event of a system worked in the period is the newest from the period's start
+    on (for a tick: from its tick time, so a tick's event stamped before the tick itself,
+    which only clock skew can produce, is not counted).
     """
-    scope: list[ColumnElement[bool]] = []
-    in_period: ColumnElement[bool] | None = None
-    if period.by_tick:
-        if period.tick is None:
-            scope.append(false())
-        else:
-            in_period = Event.tickid == period.tick.tickid
-            scope.append(Event.timestamp >= period.tick.ticktime)
+    table = EventRollup
+    if period.by_tick and period.tick is None:
+        return []
+    if period.tick is not None:  # a tick (up to an officer's tick when it cuts `lt`)
+        counted = _system_rows(*scope(period, table), NOT_EARLY)
+        recent = _system_rows(*since(period.tick.ticktime, table))
+    elif period.start is not None:
+        counted = _system_rows(*scope(period, table))
+        recent = _system_rows(*since(period.start, table))
     else:
-        if period.end is not None:
-            in_period = Event.timestamp < period.end
-        if period.start is not None:
-            scope.append(Event.timestamp >= period.start)
-    events = func.count() if in_period is None else func.count(case((in_period, 1)))
+        counted = recent = _system_rows(*scope(period, table))
+    branches = union_all(
+        select(table.system_name, table.events, NO_INSTANT.label("newest")).where(*counted),
+        select(table.system_name, literal(0).label("events"), table.newest).where(*recent),
+    ).subquery("system_rows")
+    events = func.sum(branches.c.events)
     statement = (
         select(
-            Event.system_name.label("system"),
+            branches.c.system_name.label("system"),
             events.label("events"),
-            func.max(Event.timestamp).label("newest"),
+            func.max(branches.c.newest).label("newest"),
         )
-        .where(Event.system_name.is_not(None), *scope)
-        .group_by(Event.system_name)
+        .group_by(branches.c.system_name)
         .having(events > 0)
-        .order_by(Event.system_name)
+        .order_by(branches.c.system_name)
     )
     return [
         SystemData(row.system, row.events, row.newest, tick_time)
@@ -115,11 +112,8 @@ async def objective_systems_not_visited(
         .join(Objective, Objective.id == ObjectiveTarget.objective_id)
         .where(active, ObjectiveTarget.system.is_not(None)),
     ).subquery("objective_systems")
-    visits = select(func.lower(Event.system_name)).where(
-        Event.event.in_(VISIT_EVENTS),
-        Event.system_name.is_not(None),
-        *([Event.timestamp >= tick_time] if tick_time is not None else []),
-    )
+    visited = [EventRollup.grain == YEAR] if tick_time is None else since(tick_time, EventRollup)
+    visits = select(func.lower(EventRollup.system_name)).where(*_system_rows(VISITS, *visited))
     statement = (
         select(named.c.system, named.c.title)
         .where(func.lower(named.c.system).not_in(visits))

@@ -38,6 +38,13 @@ from db.models.galaxy import (
 from db.models.members import ApiKeyCmdr, CmdrLink, Member
 from db.models.objectives import Objective, ObjectiveSettlement, ObjectiveTarget
 from db.models.posting import BotState, GalaxyTick, GuildTick, OutboxEntry, PostLedger
+from db.models.rollups import (
+    EVENT_ROLLUP_KEY,
+    ActivityRollup,
+    EventRollup,
+    RollupBacklog,
+    RollupState,
+)
 from db.models.tenants import (
     ApiKey,
     Cmdr,
@@ -49,9 +56,11 @@ from db.models.tenants import (
 )
 
 __all__ = [
+    "EVENT_ROLLUP_KEY",
     "NAME",
     "Activity",
     "ActivityFaction",
+    "ActivityRollup",
     "ActivitySystem",
     "AfterIngestWork",
     "ApiKey",
@@ -64,6 +73,7 @@ __all__ = [
     "ConflictState",
     "Event",
     "EventChild",
+    "EventRollup",
     "ExplorationSale",
     "FactionKillBond",
     "GalaxyConflict",
@@ -91,6 +101,8 @@ __all__ = [
     "ProtectedHarm",
     "RedeemVoucher",
     "RedeemVoucherFaction",
+    "RollupBacklog",
+    "RollupState",
     "SyntheticCZ",
     "SyntheticCZObjective",
     "SyntheticGroundCZ",

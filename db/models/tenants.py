@@ -67,6 +67,9 @@ class Tenant(TenantMixin, Base):
         Boolean, default=True, server_default=true()
     )
     galaxy_summary: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Raw events older than this many days are pruned (bgs.retention); None: the deployment's
+    # EVENT_RETENTION_DAYS, 0: never.
+    event_retention_days: Mapped[int | None] = mapped_column(Integer)
 
     officer_roles: Mapped[list[OfficerRole]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="OfficerRole.role_id"

@@ -148,6 +148,16 @@ async def test_officer_roles(squadron: Squadron) -> None:
     assert "is not an officer role; nothing was changed" in unknown.text()
 
 
+async def test_config_retention(squadron: Squadron) -> None:
+    record = await squadron.officer("config retention", {"days": 30})
+    assert record.text().startswith("Raw events kept: 30 days. Summaries of every period stay")
+    shown = await squadron.member("config show")
+    assert "**Raw events kept:** 30 days" in shown.text()
+    await squadron.officer("config retention", {})
+    shown = await squadron.member("config show")
+    assert "**Raw events kept:** all (the bot's default)" in shown.text()
+
+
 async def test_config_schedule(squadron: Squadron) -> None:
     record = await squadron.officer(
         "config schedule",
@@ -286,6 +296,7 @@ async def test_status(squadron: Squadron, plugin_for: PluginClient) -> None:
     assert "❌ **BGS-Tally data (24 h):** nothing received yet" in text
     assert "❌ **Galaxy tick:** none seen yet: `/tick refresh` polls the sources" in text
     assert "every configured channel is postable" not in text
+    assert "; oldest raw event: none; raw events kept: all (the bot's default)" in text
 
     reply = await plugin_for.post_events(
         [{"event": "Docked", "timestamp": "2026-11-26T13:10:11Z", "cmdr": "Test_Cmdr*"}]
@@ -297,6 +308,7 @@ async def test_status(squadron: Squadron, plugin_for: PluginClient) -> None:
     after = await squadron.member("status")
     assert "from CMDR Test\\_Cmdr\\* (1 cmdr(s) so far)" in after.text()  # as written
     assert status_marks(after)["BGS-Tally data (24 h)"] == "✅"
+    assert "oldest raw event: <t:1795698611:f>" in after.text()
     assert (
         f"❌ **Tick channel:** I cannot post in <#{tick}> (missing Send Messages, Embed Links, "
         "Attach Files): grant that in the channel's permissions, or choose another with "

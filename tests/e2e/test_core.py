@@ -37,6 +37,7 @@ async def test_login_ready_and_synced_commands(squadron: Squadron) -> None:
         "officer-role",
         "schedule",
         "galaxy-alerts",
+        "retention",
     }
     assert {o["name"] for o in config["officer-role"]["options"]} == {"add", "remove"}
     channel_kinds = {c["value"] for c in config["channel"]["options"][0]["choices"]}

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bgs import members, tenants
+from bgs import members, summaries, tenants
 from bgs.members import LinkError
 from db.database import Database
 from db.models import Cmdr, Tenant
@@ -108,7 +108,7 @@ async def test_recruits_from_a_fixed_data_set(db: Database) -> None:
         (claim,) = await members.list_links(session)
         await members.decide_claim(session, claim.id, accept=True, officer="Officer", now=NOW)
 
-    async with db.tenant(A) as session:
+    async with summaries.reading(db, A) as session:
         found = await members.recruits(session, guild, NOW)
 
     assert [summary(recruit) for recruit in found] == [
@@ -124,14 +124,14 @@ async def test_recruits_from_a_fixed_data_set(db: Database) -> None:
 async def test_recruit_rank_and_days_are_settings(db: Database) -> None:
     guild = await data_set(db)
     members.set_member_settings(guild, recruit_rank=" wingman ", recruit_days=1)
-    async with db.tenant(A) as session:
+    async with summaries.reading(db, A) as session:
         found = await members.recruits(session, guild, NOW)
     assert [(recruit.cmdr, recruit.by_rank) for recruit in found] == [("Cy", False), ("Dan", True)]
 
 
 async def test_the_card_of_a_cmdr(db: Database) -> None:
     await data_set(db)
-    async with db.tenant(A) as session:
+    async with summaries.reading(db, A) as session:
         card = await members.cmdr_card(session, "Ann", ADF, NOW)
         nothing = await members.cmdr_card(session, "Cy", ADF, NOW)
     assert card.link is not None and card.link.pending and card.link.member == "Ann Smith"

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bgs import summaries
+from bgs import rollups, summaries
 from bgs.events import parse_envelope
 from bgs.ingest import replace_activity
 from bgs.periods import Period, Tick, period_for
@@ -410,6 +410,8 @@ def objectives() -> list[models.Objective]:
 @pytest.fixture
 async def seeded(db: Database) -> Database:
     await seed(db)
+    await rollups.current(db, A)
+    await rollups.current(db, B)
     return db
 
 
@@ -824,7 +826,7 @@ async def test_stored_totals_agree_with_the_counters_they_come_from(db: Database
         return {r.cmdr: (r.thargoid_kills, r.tw_rescue, r.search_rescue) for r in rows}
 
     everything = period("all")
-    async with db.tenant(A) as session:
+    async with summaries.reading(db, A) as session:
         totals = tallied(await summaries.leaderboard(session, everything, ADF))
         by_system = [
             tallied(await summaries.leaderboard(session, everything, ADF, system=name))

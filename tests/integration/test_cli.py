@@ -1,15 +1,22 @@
-"""Operator subcommands: `bot.py apikey create|list|revoke` serve a listener-only deployment."""
+"""Operator subcommands: `bot.py apikey create|list|revoke` serve a listener-only deployment;
+`bot.py rollups rebuild` repairs a guild's rollups."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 import bot
-from bgs import apikeys
+from bgs import apikeys, summaries
+from bgs.periods import period_for
+from db import models
 from db.database import Database
 from tests.helpers.plugin import GUILD_A
+from tests.helpers.plugin_events import ADF, bounty, store
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -89,3 +96,57 @@ def test_apikey_create_says_when_members_cannot_reach_the_url(
     assert f"URL: http://{host}:8085/" in out
     assert f"Warning: Members cannot reach http://{host}:8085/:" in out
     assert f"The bot's operator must set {needed} (" in out
+
+
+def test_rollups_rebuild(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Rollups lost are rebuilt from the events; once events were pruned, only when forced."""
+    day = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    everything = period_for("all", day, [])
+
+    async def bounties() -> list[int]:
+        db = Database(env)
+        try:
+            async with summaries.reading(db, GUILD_A) as session:
+                rows = await summaries.leaderboard(session, everything, None)
+        finally:
+            await db.dispose()
+        return [row.bounty_vouchers for row in rows]
+
+    async def change(*statements: Any) -> None:
+        db = Database(env)
+        try:
+            async with db.tenant_write(GUILD_A) as session:
+                for statement in statements:
+                    await session.execute(statement)
+        finally:
+            await db.dispose()
+
+    async def seed() -> None:
+        db = Database(env)
+        try:
+            await store(db, GUILD_A, bounty(day, ADF, 100), bounty(day + timedelta(days=3), ADF, 5))
+        finally:
+            await db.dispose()
+
+    asyncio.run(seed())
+    asyncio.run(change(delete(models.EventRollup)))
+    assert asyncio.run(bounties()) == []
+    code, out, err = run(capsys, "rollups", "rebuild", "--guild", str(GUILD_A))
+    assert (code, out.strip(), err) == (
+        0,
+        f"guild {GUILD_A}: rollups rebuilt from 2 events and 0 tallies",
+        "",
+    )
+    assert asyncio.run(bounties()) == [105]
+
+    asyncio.run(
+        change(delete(models.Event).where(models.Event.timestamp < day + timedelta(days=1)))
+    )
+    code, _, err = run(capsys, "rollups", "rebuild", "--guild", str(GUILD_A))
+    assert code == 2
+    assert "older than the raw events still stored (since 2026-11-23)" in err
+    assert "--force" in err
+    assert asyncio.run(bounties()) == [105]  # nothing lost
+    code, _, _ = run(capsys, "rollups", "rebuild", "--guild", str(GUILD_A), "--force")
+    assert code == 0
+    assert asyncio.run(bounties()) == [5]

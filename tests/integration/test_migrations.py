@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bgs import outbox, summaries, ticks
 from bgs.ingest import replace_activity
-from bgs.periods import period_for
+from bgs.periods import Tick, period_for
 from db.database import Database, create_engine
 from db.migrate import alembic_config, upgrade
 from db.models import (
@@ -28,12 +28,14 @@ from db.models import (
     Base,
     Event,
     MarketBuy,
+    MissionCompleted,
     MissionInfluence,
     Objective,
     ObjectiveSettlement,
     ObjectiveTarget,
     PostLedger,
 )
+from tests.helpers import raw_summaries
 from tests.helpers.databases import Postgres, migrate, postgres_admin
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -350,3 +352,70 @@ async def store_old_tallies(connection: AsyncConnection) -> None:
                 guild_id=GUILD, system_id=systems[activity_id], name="Beta Union", sandr=sandr
             )
         )
+
+
+async def store_old_events(connection: AsyncConnection) -> None:
+    """Events as revision 0008 stores them, without rollups: Ann buys in Alpha in tick zoy-1,
+    Bob completes a mission there for +2 ADF the next day (zoy-2), Ann jumps to Beta."""
+    events = Event.__table__
+    rows = [
+        ("MarketBuy", "Ann", "Alpha", NOW, "zoy-1", MarketBuy, {"total_cost": 500, "count": 5}),
+        ("MissionCompleted", "Bob", "Alpha", NOW + timedelta(days=1), "zoy-2", None, {}),
+        ("FSDJump", "Ann", "Beta", NOW + timedelta(days=1, hours=2), "zoy-2", None, {}),
+    ]
+    for name, cmdr, system, when, tickid, child, values in rows:
+        envelope = {"timestamp": when, "tickid": tickid, "cmdr": cmdr, "system_name": system}
+        event_id = (
+            await connection.execute(
+                insert(events)
+                .values(
+                    guild_id=GUILD,
+                    event=name,
+                    ticktime=when - timedelta(hours=1),
+                    content_hash=name,
+                    received_at=when,
+                    data={},
+                    **envelope,
+                )
+                .returning(events.c.id)
+            )
+        ).scalar_one()
+        if child is not None:
+            row = {"guild_id": GUILD, "event_id": event_id, **envelope, **values}
+            await connection.execute(insert(child).values(buy_price=100, **row))
+        if name == "MissionCompleted":
+            row = {"guild_id": GUILD, "event_id": event_id, **envelope}
+            await connection.execute(insert(MissionCompleted).values(reward=1, **row))
+            await connection.execute(
+                insert(MissionInfluence).values(faction="ADF", influence=2, **row)
+            )
+
+
+async def test_upgrade_to_0011_rollups(empty_database_url: str) -> None:
+    """Events and tallies stored before the revision get their rollups, and the summaries that
+    read them answer as the raw rows do."""
+    await migrate(empty_database_url, previous("0011_rollups"))
+    db = Database(empty_database_url)
+    try:
+        async with db.engine().begin() as connection:
+            await store_old_events(connection)
+            await store_old_tallies(connection)
+        await migrate(empty_database_url)
+        everything = period_for("all", NOW, [])
+        async with db.tenant(GUILD) as session:
+            rows = await summaries.leaderboard(session, everything, "ADF")
+            assert rows == await raw_summaries.leaderboard(session, everything, "ADF")
+            assert [(r.cmdr, r.buy_volume, r.missions_completed, r.influence) for r in rows] == [
+                ("Ann", 500, 0, 0),
+                ("Bob", 0, 1, 2),
+            ]
+            tick = period_for("ct", NOW, [Tick("zoy-2", NOW + timedelta(hours=23))])
+            systems = await summaries.systems_worked(session, tick, None)
+            assert [(s.system, s.events) for s in systems] == [("Alpha", 1), ("Beta", 1)]
+            assert systems == await raw_summaries.systems_worked(session, tick, None)
+            found = await summaries.activity_by_cmdr(session, everything)
+            assert found == await raw_summaries.activity_by_cmdr(session, everything)
+            war = await summaries.thargoid_war(session, everything)
+            assert [(w.cmdr, w.counts.total_kills) for w in war] == [("Ann", 3)]
+    finally:
+        await db.dispose()
