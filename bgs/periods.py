@@ -17,8 +17,8 @@ exact bounds.
   tick its data knows (by `DUPLICATE_WINDOW`) cuts the tick periods **by time**: the plugin
   still stamps the tick it knows, so `ct` is everything stamped from the officer's tick on and
   `lt` the newest known tick's data stamped before it. An activity tally belongs to its tick
-  whole, so a tally the plugin keeps for its tick stays in `lt`. A tick the data reports at or after the officer's
-  (give or take the window) ends the cut: periods follow tick ids again.
+  whole, so a tally the plugin keeps for its tick stays in `lt`. A tick the data reports at or
+  after the officer's (give or take the window) ends the cut: periods follow tick ids again.
 * `all` has no bound.
 * A period may also name one of the guild's ticks by its tick id (as the plugin sends it):
   that tick, selected by tick id like `ct`, from its tick time to the next tick's. Commands

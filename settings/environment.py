@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     tick_http_timeout: float = Field(default=10.0, gt=0)
     after_ingest_recovery_seconds: float = Field(default=60.0, gt=0)  # then another takes over
     after_ingest_galaxy_seconds: float = Field(default=10.0, ge=0)  # galaxy stores of jumps
+    rollup_fold_seconds: float = Field(default=60.0, gt=0)  # the rollups' backlog folded
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: str | None = None
     inara_api_url: str = "https://inara.cz/inapi/v1/"

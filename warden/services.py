@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bgs import retention
+from bgs import retention, rollups
 from bgs import tenants as tenant_service
 from bgs.alerts import AfterIngest
 from bgs.galaxy.alerts import enqueue_alerts
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 EDDN_LEADERSHIP = "eddn"  # the one process of a deployment that consumes the EDDN relay
 RECOVERY_JOB = "after-ingest-recovery"  # finishes after-ingest work a dead process left behind
 FIRST_RECOVERY_AFTER = timedelta(seconds=5)
+ROLLUP_JOB = "fold-rollups"  # adds the stored events to the rollups (bgs.rollups.backlog)
 RETENTION_JOB = "prune-raw-events"  # daily, by the process that leads it (bgs.retention)
 
 
@@ -140,6 +141,15 @@ class Services:
         if self.eddn is not None:
             self.run_forever(self.eddn.leadership.run(), f"{EDDN_LEADERSHIP}-leadership")
             self.run_forever(self.eddn.run(), "eddn-feed")
+        self.scheduler.add_job(
+            rollups.fold,
+            IntervalTrigger(seconds=self.settings.rollup_fold_seconds, timezone=UTC),
+            args=(self.db,),
+            id=ROLLUP_JOB,
+            name=ROLLUP_JOB,
+            coalesce=True,
+            max_instances=1,
+        )
         self.run_forever(self.retention.run(), RETENTION_JOB)
         self.scheduler.add_job(
             self.prune_raw_events,

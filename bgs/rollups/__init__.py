@@ -1,9 +1,9 @@
 """Rollups: the counters every summary reads (`db.models.rollups` says what a row holds,
 `bgs.rollups.buckets` which rows a period is the union of). Event rollups are kept from the
-backlog ingest writes (`bgs.rollups.backlog`), tally rollups with the tally
+backlog ingest writes, off the request path (`bgs.rollups.backlog`), tally rollups with the tally
 (`bgs.rollups.activities`)."""
 
 from bgs.rollups.activities import replace_tally
-from bgs.rollups.backlog import catch_up, current, record
+from bgs.rollups.backlog import catch_up, current, fold, record
 
-__all__ = ["catch_up", "current", "record", "replace_tally"]
+__all__ = ["catch_up", "current", "fold", "record", "replace_tally"]

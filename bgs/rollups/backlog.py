@@ -1,12 +1,14 @@
 """Keeping event rollups current: the backlog of stored events not yet added to them.
 
-Ingest does not add to the rollups itself: a few upserts per event inside the transaction that
-stores it cost the listener a third of its throughput. Each transaction that stores events
-writes one `rollup_backlog` row per run of consecutive new event ids instead, and `catch_up`
-adds the events the backlog names to the rollups and deletes those rows in one transaction, so
-every event counts exactly once, whichever process does it and whenever one dies. The
-listener's after-ingest work catches up at most once a second per guild (`bgs.alerts`), and
-every summary catches up first (`bgs.rollups.current`), so summaries are exact at any moment.
+Ingest does not add to the rollups: a few upserts per event in or just behind the transaction
+that stores it cost the listener a third of its throughput (bench/README). Each transaction
+that stores events writes one `rollup_backlog` row per run of consecutive new event ids
+instead, and `catch_up` adds the events the backlog names to the rollups and deletes those rows
+in one transaction, so every event counts exactly once, whichever process does it and whenever
+one dies. Off the request path, every process folds the backlog every `ROLLUP_FOLD_SECONDS`
+(`fold`, a chunk of backlog per transaction so the listener's writes wait for one chunk at
+most), and every summary catches up first (`current`), so summaries are exact at any moment
+and a summary's catch-up is at most that interval's events.
 
 The day rows' `CUT` flag follows the guild's newest officer tick (`bgs.rollups.events`): when
 an officer records a later one, `catch_up` counts the day rows from that tick's day on again,
@@ -18,6 +20,7 @@ PostgreSQL every transaction that changes them first takes the guild's advisory 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final
@@ -169,9 +172,10 @@ def _recut(session: Session, old: datetime | None, new: datetime | None) -> None
     roll_up(session, [E.timestamp >= since, ~in_backlog()], new, days_only=True)
 
 
-def catch_up(session: Session) -> int:
-    """Add the events the guild's backlog names to its rollups and empty it (and count the day
-    rows again if an officer's tick moved the cut), in the session's transaction; how many
+def catch_up(session: Session, *, chunks: int | None = None) -> int:
+    """Add the events the guild's backlog names to its rollups and delete those backlog rows
+    (and count the day rows again if an officer's tick moved the cut), in the session's
+    transaction: all of them, or the first `chunks` chunks of `BACKLOG_ROWS` rows; how many
     events were added."""
     lock(session)
     guild = guild_of(session)
@@ -182,7 +186,7 @@ def catch_up(session: Session) -> int:
     if not counted or old != cut:
         set_counted_cut(session, cut)
     added = 0
-    while True:
+    for _ in itertools.count() if chunks is None else range(chunks):
         taken = (
             session.execute(
                 select(Backlog.id)
@@ -194,10 +198,11 @@ def catch_up(session: Session) -> int:
             .all()
         )
         if not taken:
-            return added
+            break
         added += roll_up(session, [in_backlog(Backlog.id.in_(taken))], cut)
         table = bulk.table_of(Backlog)
         session.execute(delete(table).where(table.c.guild_id == guild, table.c.id.in_(taken)))
+    return added
 
 
 def pending(session: Session) -> bool:
@@ -218,3 +223,22 @@ async def current(db: Database, guild_id: int) -> None:
             return
     async with db.tenant_write(guild_id) as session:
         await session.run_sync(catch_up)
+
+
+async def fold(db: Database) -> dict[int, int]:
+    """Catch up every guild whose backlog names events, one chunk per transaction; returns the
+    events added per guild (the periodic job of every process, `warden.services`)."""
+    added: dict[int, int] = {}
+    for url in db.urls:
+        async with db.unscoped(url) as session:
+            guilds = (await session.execute(select(Backlog.guild_id).distinct())).scalars().all()
+        for guild_id in guilds:
+            if db.url_for(guild_id) != url:
+                continue
+            more = True
+            while more:
+                async with db.tenant_write(guild_id) as session:
+                    count = await session.run_sync(catch_up, chunks=1)
+                    more = await session.run_sync(pending)
+                added[guild_id] = added.get(guild_id, 0) + count
+    return added

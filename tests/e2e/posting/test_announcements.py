@@ -63,7 +63,7 @@ from tests.helpers.squadron import (
     ticks_of,
     update_guild,
 )
-from warden.services import RECOVERY_JOB, RETENTION_JOB
+from warden.services import RECOVERY_JOB, RETENTION_JOB, ROLLUP_JOB
 
 # The plugin's events and tallies are of tick zoy-7aa3… (11:00 on the 26th): the tick that ends
 # when the galaxy ticks at 11:00 on the 27th.
@@ -515,7 +515,7 @@ def trigger(squadron: Squadron, job_id: str) -> Any:
 async def test_the_jobs_and_their_triggers(squadron: Squadron) -> None:
     scheduler = squadron.bot.services.scheduler
     assert sorted(job.id for job in scheduler.get_jobs()) == sorted(
-        (*JOBS, TICK_POLL, INARA_SYNC, RECRUITS_POST, RECOVERY_JOB, RETENTION_JOB)
+        (*JOBS, TICK_POLL, INARA_SYNC, RECRUITS_POST, RECOVERY_JOB, RETENTION_JOB, ROLLUP_JOB)
     )
 
     poll = trigger(squadron, TICK_POLL)
@@ -528,6 +528,8 @@ async def test_the_jobs_and_their_triggers(squadron: Squadron) -> None:
 
     afternoon = datetime(2026, 11, 26, 13, 7, tzinfo=UTC)
     midnight = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+    fold = trigger(squadron, ROLLUP_JOB)  # the rollups' backlog, off the request path
+    assert isinstance(fold, IntervalTrigger) and fold.interval == timedelta(minutes=1)
     prune = trigger(squadron, RETENTION_JOB)  # raw events past retention, once a day
     assert prune.get_next_fire_time(None, afternoon) == midnight + timedelta(hours=3, minutes=17)
     for job_id, minute in ((DAILY, 0), (SPACE_CZ, 1), (GROUND_CZ, 2)):
