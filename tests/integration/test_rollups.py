@@ -3,9 +3,10 @@
 Hypothesis draws event sets across tick, day, month and year boundaries (the ticks around a
 new year, events stamped before their own tick, events without a tick or cmdr or system), sent
 in batches in any order, some batches twice, with tallies interleaved, some replaced
-mid-tick; every summary of every period code and every tick is then compared with the same
-summary computed from the raw rows (`tests.helpers.raw_summaries`, the queries of before
-rollups). A rebuild from the raw rows gives the rollups ingest kept, row for row.
+mid-tick, and the periodic fold of the rollups' backlog anywhere among them; every summary of
+every period code and every tick is then compared with the same summary computed from the raw
+rows (`tests.helpers.raw_summaries`, the queries of before rollups). A rebuild from the raw
+rows gives the rollups that were kept, row for row.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bgs import summaries
+from bgs import rollups, summaries
 from bgs.events import parse_envelope
 from bgs.ingest import prepare, replace_activity, store_batches
 from bgs.periods import PERIOD_CODES, Period, Tick, latest_ticks, resolve_period
@@ -180,6 +181,12 @@ class OfficerTick:
     time: datetime
 
 
+@dataclass(frozen=True)
+class Fold:
+    """The periodic job adds what the backlog holds so far to the rollups (`bgs.rollups.fold`);
+    the rest waits for the summaries to catch up."""
+
+
 # later than every tick the events know (by more than the 30 minutes a cut needs), or inside
 # their ticks' span; the second moves a cut the first made
 OFFICER_TICKS = [
@@ -193,7 +200,7 @@ OFFICER_TICKS = [
 class Scenario:
     """What arrives, in order: batches of events (some twice), tallies and officers' ticks."""
 
-    arrivals: list[list[dict[str, Any]] | Tally | OfficerTick]
+    arrivals: list[list[dict[str, Any]] | Tally | OfficerTick | Fold]
     now: datetime
     galaxy_tick: datetime
 
@@ -205,7 +212,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     batches = [events[a:b] for a, b in itertools.pairwise([0, *cuts, len(events)]) if b > a]
     batches += draw(st.lists(st.sampled_from(batches), max_size=2)) if batches else []
     tallies = draw(st.lists(tally(), max_size=6))
-    arrivals: list[list[dict[str, Any]] | Tally | OfficerTick] = [*batches, *tallies]
+    folds = [Fold()] * draw(st.integers(0, 2))
+    arrivals: list[list[dict[str, Any]] | Tally | OfficerTick | Fold] = [
+        *batches,
+        *tallies,
+        *folds,
+    ]
     arrivals = draw(st.permutations(arrivals))
     officer = sorted(draw(st.lists(st.sampled_from(OFFICER_TICKS), unique=True, max_size=2)))
     count = len(officer)
@@ -218,6 +230,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 async def arrive(db: Database, guild: int, scenario: Scenario) -> None:
     for arrival in scenario.arrivals:
+        if isinstance(arrival, Fold):
+            await rollups.fold(db)
+            continue
         async with db.tenant_write(guild) as session:
             if isinstance(arrival, list):
                 envelopes = [parse_envelope(i, item) for i, item in enumerate(arrival)]
@@ -295,7 +310,28 @@ async def rollup_rows(db: Database, guild: int) -> list[list[tuple[Any, ...]]]:
     return tables
 
 
+# Found by the test: a tally of a forced tick after an officer's belongs to `ct`.
+FORCED_AFTER_OFFICER = Scenario(
+    [
+        OfficerTick(OFFICER_TICKS[0]),
+        Tally(
+            "Ann",
+            TICKS[4],
+            (
+                (
+                    {"name": "Beta", "address": 2002, "twkills": {}, "twreactivate": 1},
+                    ({"name": ADF, "state": "War", "influence": 0.25, "infprimary": 3},),
+                ),
+            ),
+        ),
+    ],
+    NOWS[0],
+    TICKS[0].ticktime,
+)
+
+
 @pytest.mark.timeout(900)
+@example(scenario=FORCED_AFTER_OFFICER)
 @settings(
     max_examples=8,
     deadline=None,
