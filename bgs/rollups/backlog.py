@@ -35,7 +35,7 @@ from db import bulk, models
 from db.database import Database
 
 CHUNK: Final = 20_000  # events read at a time (and their additions written at a time)
-BACKLOG_ROWS: Final = 500  # backlog rows taken at a time
+BACKLOG_ROWS: Final = 50  # backlog rows per chunk (a fold transaction takes one chunk)
 LOCK_NAMESPACE: Final = 0x726F6C6C  # "roll": the advisory lock keys of rollup maintenance
 
 # the typed tables whose rows add to a rollup
