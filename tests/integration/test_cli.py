@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete
 
 import bot
-from bgs import apikeys, summaries
+from bgs import apikeys, rollups, summaries
 from bgs.periods import period_for
 from db import models
 from db.database import Database
@@ -125,6 +125,7 @@ def test_rollups_rebuild(env: str, capsys: pytest.CaptureFixture[str]) -> None:
         db = Database(env)
         try:
             await store(db, GUILD_A, bounty(day, ADF, 100), bounty(day + timedelta(days=3), ADF, 5))
+            await rollups.fold(db)
         finally:
             await db.dispose()
 
