@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -90,11 +89,16 @@ async def store_batches(
 
 
 def _record_work(session: Session, event_ids: Sequence[int], now: datetime) -> int:
-    """Note the stored events as waiting for the after-ingest work, in their transaction."""
-    table = bulk.table_of(models.AfterIngestWork)
-    row = {"first_event_id": min(event_ids), "last_event_id": max(event_ids), "created_at": now}
-    work_id: int = session.execute(insert(table).returning(table.c.id), row).scalar_one()
-    return work_id
+    """Note the stored events (ids ascending) as waiting for the after-ingest work and for the
+    rollups (`bgs.rollups.backlog`), in their transaction; returns the work row's id."""
+    row = {"first_event_id": event_ids[0], "last_event_id": event_ids[-1], "created_at": now}
+    return bulk.insert_two(
+        session,
+        bulk.table_of(models.AfterIngestWork),
+        row,
+        bulk.table_of(models.RollupBacklog),
+        rollups.backlog_rows(event_ids),
+    )
 
 
 def write_batches(
@@ -135,7 +139,6 @@ def write_batches(
         if inserted:
             event_ids = sorted(event_id for event_id, _ in inserted)
             work_id = _record_work(session, event_ids, received_at)
-            rollups.record(session, event_ids)
             for result in results:
                 result.work_id = work_id if result.stored else None
         written = collect_names(named, received_at)

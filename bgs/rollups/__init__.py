@@ -4,6 +4,6 @@ backlog ingest writes, off the request path (`bgs.rollups.backlog`), tally rollu
 (`bgs.rollups.activities`)."""
 
 from bgs.rollups.activities import replace_tally
-from bgs.rollups.backlog import catch_up, current, fold, record
+from bgs.rollups.backlog import backlog_rows, catch_up, current, fold
 
-__all__ = ["catch_up", "current", "fold", "record", "replace_tally"]
+__all__ = ["backlog_rows", "catch_up", "current", "fold", "replace_tally"]

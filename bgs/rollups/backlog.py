@@ -3,7 +3,7 @@
 Ingest does not add to the rollups: a few upserts per event in or just behind the transaction
 that stores it cost the listener a third of its throughput (bench/README). Each transaction
 that stores events writes one `rollup_backlog` row per run of consecutive new event ids
-instead, and `catch_up` adds the events the backlog names to the rollups and deletes those rows
+instead (in the statement that notes its after-ingest work, on PostgreSQL), and `catch_up` adds the events the backlog names to the rollups and deletes those rows
 in one transaction, so every event counts exactly once, whichever process does it and whenever
 one dies. Off the request path, every process folds the backlog every `ROLLUP_FOLD_SECONDS`
 (`fold`, a chunk of backlog per transaction so the listener's writes wait for one chunk at
@@ -68,13 +68,10 @@ def runs(ids: Sequence[int]) -> list[tuple[int, int]]:
     return found
 
 
-def record(session: Session, event_ids: Sequence[int]) -> None:
-    """Note new events (ids ascending) as not yet in the rollups, in their transaction."""
-    guild = guild_of(session)
-    rows = [
-        {"guild_id": guild, "first_event_id": a, "last_event_id": b} for a, b in runs(event_ids)
-    ]
-    bulk.insert_rows(session, bulk.table_of(Backlog), rows)
+def backlog_rows(event_ids: Sequence[int]) -> list[dict[str, int]]:
+    """The backlog rows noting new events (ids ascending) as not yet in the rollups, for the
+    transaction that stores them to write (`bgs.ingest.store`)."""
+    return [{"first_event_id": a, "last_event_id": b} for a, b in runs(event_ids)]
 
 
 def lock(session: Session) -> None:

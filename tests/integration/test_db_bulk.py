@@ -124,3 +124,20 @@ async def test_tables_with_column_defaults_are_refused_on_sqlite(sqlite_url: str
                 await session.run_sync(bulk.insert_rows, table, [row])
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("others", [0, 1, 3])
+async def test_insert_two_stores_both_in_the_sessions_guild(db: Database, others: int) -> None:
+    work = cast(Table, models.AfterIngestWork.__table__)
+    backlog = cast(Table, models.RollupBacklog.__table__)
+    runs = [{"first_event_id": 10 * n, "last_event_id": 10 * n + n} for n in range(others)]
+    row = {"first_event_id": 5, "last_event_id": 9, "created_at": WHEN}
+    async with db.tenant_write(A) as session:
+        work_id = await session.run_sync(bulk.insert_two, work, row, backlog, runs)
+    async with db.unscoped() as session:
+        works = (await session.execute(select(work.c.id, work.c.guild_id))).all()
+        noted = await session.execute(
+            select(backlog.c.guild_id, backlog.c.first_event_id, backlog.c.last_event_id)
+        )
+        assert works == [(work_id, A)]
+        assert sorted(noted) == [(A, r["first_event_id"], r["last_event_id"]) for r in runs]
