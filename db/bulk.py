@@ -15,13 +15,14 @@ hooks do. Columns with defaults are refused: a row must give every value it stor
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -116,17 +117,20 @@ def insert_two(
 ) -> int:
     """Insert `row` into tenant table `table` and `other_rows` into tenant table `other` in the
     session's transaction; returns the new row's id. On PostgreSQL one statement (a data-
-    modifying CTE), so the second insert costs neither a round trip nor a statement's
-    overhead; on SQLite two, the second at the driver's speed."""
+    modifying CTE) through the cursor, so the second insert costs neither a round trip nor
+    SQLAlchemy's work per statement; on SQLite two, the second at the driver's speed."""
     if _dialect(session).name == "sqlite" or not other_rows:
         new_id: int = session.execute(insert(table).returning(table.c.id), row).scalar_one()
         insert_rows(session, other, other_rows)
         return new_id
+    first, second, sql = _postgres_insert_two(table, other, len(other_rows), _dialect(session))
     guild_id = _guild(session)
-    first = insert(table).values({**row, "guild_id": guild_id}).returning(table.c.id).cte()
-    second = insert(other).values([{**r, "guild_id": guild_id} for r in other_rows]).cte()
-    both = select(first.c.id).add_cte(second)
-    return int(session.execute(both).scalar_one())
+    values = first.values(row, guild_id)
+    for other_row in other_rows:
+        values += second.values(other_row, guild_id)[1:]  # all rows share $1, the guild
+    with _cursor(session, sql) as cursor:
+        cursor.execute(sql, values)
+        return int(cursor.fetchone()[0])
 
 
 def add_to(
@@ -254,6 +258,27 @@ def _postgres_insert_new(table: Table, unique: tuple[str, ...], returning: tuple
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(*(table.c[name] for name in returning))
     )
+
+
+@lru_cache(maxsize=64)
+def _postgres_insert_two(
+    table: Table, other: Table, rows: int, dialect: Dialect
+) -> tuple[_SqliteInsert, _SqliteInsert, str]:
+    """`insert_two`'s row layouts and SQL for `rows` other rows, `$1` the guild."""
+    first = _SqliteInsert.of(table, dialect, (), ())
+    second = _SqliteInsert.of(other, dialect, (), ())
+    marks = itertools.count(2)
+    own = ", ".join(f"${next(marks)}" for _ in first.keys)
+    others = ", ".join(
+        "($1, " + ", ".join(f"${next(marks)}" for _ in second.keys) + ")" for _ in range(rows)
+    )
+    sql = (
+        f"WITH noted AS (INSERT INTO {other.name} (guild_id, {', '.join(second.keys)}) "
+        f"VALUES {others}) "
+        f"INSERT INTO {table.name} (guild_id, {', '.join(first.keys)}) VALUES ($1, {own}) "
+        "RETURNING id"
+    )
+    return first, second, sql
 
 
 @cache

@@ -3,12 +3,13 @@
 Ingest does not add to the rollups: a few upserts per event in or just behind the transaction
 that stores it cost the listener a third of its throughput (bench/README). Each transaction
 that stores events writes one `rollup_backlog` row per run of consecutive new event ids
-instead (in the statement that notes its after-ingest work, on PostgreSQL), and `catch_up` adds the events the backlog names to the rollups and deletes those rows
-in one transaction, so every event counts exactly once, whichever process does it and whenever
-one dies. Off the request path, every process folds the backlog every `ROLLUP_FOLD_SECONDS`
-(`fold`, a chunk of backlog per transaction so the listener's writes wait for one chunk at
-most), and every summary catches up first (`current`), so summaries are exact at any moment
-and a summary's catch-up is at most that interval's events.
+instead (on PostgreSQL in the statement that notes its after-ingest work), and `catch_up`
+adds the events the backlog names to the rollups and deletes those rows in one transaction, so
+every event counts exactly once, whichever process does it and whenever one dies. Off the
+request path, every process folds the backlog every `ROLLUP_FOLD_SECONDS` (`fold`, a chunk of
+backlog per transaction so the listener's writes wait for one chunk at most), and every
+summary catches up first (`current`), so summaries are exact at any moment and a summary's
+catch-up is at most that interval's events.
 
 The day rows' `CUT` flag follows the guild's newest officer tick (`bgs.rollups.events`): when
 an officer records a later one, `catch_up` counts the day rows from that tick's day on again,
