@@ -763,7 +763,14 @@ async def main() -> None:
     if args.loaded:
         db = Database(args.loaded)
         try:
+            async with db.unscoped() as session:
+                events = (await session.execute(select(func.count(models.Event.id)))).scalar_one()
+            await storage(args.loaded, events)
             await measure(db, args.repeat, codes)
+            if args.prune_days is not None:
+                await prune_and_vacuum(args.loaded, args.prune_days)
+                await storage(args.loaded, events)
+                await measure(db, args.repeat, codes)
         finally:
             await db.dispose()
         return
