@@ -5,7 +5,8 @@
 Creates a fresh database (a temporary SQLite file unless --database-url names an empty one),
 migrates it, loads `--events` synthetic plugin events for one guild and `--noise` events spread
 over other guilds, with their typed rows and per-tick activity tallies, builds their rollups
-(as `bot.py rollups rebuild` does), prints the database's size per stored event, then times
+(as `bot.py rollups rebuild` does), on PostgreSQL runs `ANALYZE` (as autovacuum would in
+time), prints the database's size per stored event, then times
 every query of `bgs.summaries` for every period code (`--periods`) and prints median and p95 in
 milliseconds. `--prune-days N` then prunes the raw events older than N days, compacts the file
 and prints size and timings again.
@@ -787,6 +788,8 @@ async def main() -> None:
                 table: (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
                 for table in ("events", "activity_factions", "mission_influences")
             }
+            if connection.dialect.name == "postgresql":  # as autovacuum would, in time
+                await connection.execute(text("ANALYZE"))
             for statement in args.index:
                 index_started = time.perf_counter()
                 await connection.execute(text(statement))
