@@ -6,11 +6,12 @@ Core works out every row's values in Python, column by column, and on SQLite tha
 than SQLite takes to store the row. So on SQLite these inserts go to the DBAPI cursor: each
 table's statement is built once from its metadata, and each value goes through its column's own
 bind processor, so it is stored exactly as Core stores it (the same text for an instant, the
-same JSON). On PostgreSQL they run the Core statement.
+same JSON). On PostgreSQL they run the Core statement, except `insert_two`, whose one statement
+of two inserts goes to the cursor on PostgreSQL the same way.
 
-The cursor is beneath the tenant session's hooks (`db.database`), so on SQLite these functions
-stamp the session's guild on every row themselves and refuse a row of another guild, as those
-hooks do. Columns with defaults are refused: a row must give every value it stores.
+The cursor is beneath the tenant session's hooks (`db.database`), so where these functions use
+it they stamp the session's guild on every row themselves and refuse a row of another guild, as
+those hooks do. Columns with defaults are refused: a row must give every value it stores.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def _insert_many(
     if _dialect(session).name != "sqlite":
         session.execute(_core_insert(table), rows)
         return
-    statement = _SqliteInsert.of(table, _dialect(session), (), ())
+    statement = _CursorInsert.of(table, _dialect(session), (), ())
     guild_id = _guild(session) if tenant else None
     values = [statement.values(row, guild_id) for row in rows]
     with _cursor(session, statement.sql) as cursor:
@@ -96,7 +97,7 @@ def insert_new(
     if _dialect(session).name != "sqlite":
         result = session.execute(_postgres_insert_new(table, unique, returning), rows)
         return [tuple(row) for row in result]
-    statement = _SqliteInsert.of(table, _dialect(session), unique, returning)
+    statement = _CursorInsert.of(table, _dialect(session), unique, returning)
     guild_id = _guild(session)
     inserted = []
     with _cursor(session, statement.sql) as cursor:
@@ -152,7 +153,7 @@ def add_to(
         return
     updates = [f"{name} = {name} + excluded.{name}" for name in summed]
     updates += [f"{name} = max({name}, excluded.{name})" for name in greatest]
-    statement = _SqliteInsert.of(table, _dialect(session), (), (), (unique, tuple(updates)))
+    statement = _CursorInsert.of(table, _dialect(session), (), (), (unique, tuple(updates)))
     guild_id = _guild(session)
     values = [statement.values(row, guild_id) for row in rows]
     with _cursor(session, statement.sql) as cursor:
@@ -185,10 +186,10 @@ def _guild(session: Session) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class _SqliteInsert:
-    """One table's INSERT for the SQLite cursor: the statement, the row keys in the order of
-    its parameters (after `guild_id` in a tenant table), and the bind processors of the columns
-    that have one (by parameter index)."""
+class _CursorInsert:
+    """One table's INSERT for the driver's cursor: the SQLite statement, the row keys in the
+    order of its parameters (after `guild_id` in a tenant table), and the dialect's bind
+    processors of the columns that have one (by parameter index)."""
 
     sql: str
     keys: tuple[str, ...]
@@ -203,7 +204,7 @@ class _SqliteInsert:
         unique: tuple[str, ...],
         returning: tuple[str, ...],
         update: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
-    ) -> _SqliteInsert:
+    ) -> _CursorInsert:
         """The INSERT of `table`; with `unique`, rows that collide are skipped, or with
         `update` (conflict columns, SET clauses) updated."""
         numbered = table.autoincrement_column  # the database numbers it
@@ -229,7 +230,7 @@ class _SqliteInsert:
                 if isinstance(column.type, UTCDateTime):
                     process = lru_cache(maxsize=INSTANTS_REMEMBERED)(process)
                 processors.append((index, process))
-        return _SqliteInsert(sql, tuple(c.name for c in columns), tuple(processors), tenant)
+        return _CursorInsert(sql, tuple(c.name for c in columns), tuple(processors), tenant)
 
     def values(self, row: Mapping[str, Any], guild_id: int | None) -> list[Any]:
         """The parameters of one row; `guild_id` is the session's (None for a global table)."""
@@ -263,10 +264,10 @@ def _postgres_insert_new(table: Table, unique: tuple[str, ...], returning: tuple
 @lru_cache(maxsize=64)
 def _postgres_insert_two(
     table: Table, other: Table, rows: int, dialect: Dialect
-) -> tuple[_SqliteInsert, _SqliteInsert, str]:
+) -> tuple[_CursorInsert, _CursorInsert, str]:
     """`insert_two`'s row layouts and SQL for `rows` other rows, `$1` the guild."""
-    first = _SqliteInsert.of(table, dialect, (), ())
-    second = _SqliteInsert.of(other, dialect, (), ())
+    first = _CursorInsert.of(table, dialect, (), ())
+    second = _CursorInsert.of(other, dialect, (), ())
     marks = itertools.count(2)
     own = ", ".join(f"${next(marks)}" for _ in first.keys)
     others = ", ".join(
