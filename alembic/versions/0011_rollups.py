@@ -5,9 +5,11 @@ Revises: 0010_guild_ticks
 Create Date: 2026-12-03 15:00:41.264112
 
 Every summary reads these tables instead of the raw events. The tables are built here for the
-data stored before, by the same code that rebuilds them (`bgs.rollups.rebuild`, which also
-keeps them at ingest): a copy of it here could disagree with what ingest adds, and a rollup
-that disagrees with its events answers wrongly for ever.
+data stored before, by the same code that rebuilds them (`bgs.rollups.rebuild`, whose sums are
+those the fold of new events adds): a copy of it here could disagree with what the fold adds,
+and a rollup that disagrees with its events answers wrongly for ever. On PostgreSQL the filled
+tables are analysed at once, so the first summaries are planned with their statistics rather
+than waiting for autovacuum (without them a tick period took 53-103 ms instead of 3-6).
 """
 
 from __future__ import annotations
@@ -197,6 +199,8 @@ def upgrade() -> None:
     with op.batch_alter_table("guilds", schema=None) as batch_op:
         batch_op.add_column(sa.Column("event_retention_days", sa.Integer(), nullable=True))
     _build_rollups()
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ANALYZE event_rollups, activity_rollups")
 
 
 def downgrade() -> None:
