@@ -6,10 +6,11 @@ Creates a fresh database (a temporary SQLite file unless --database-url names an
 migrates it, loads `--events` synthetic plugin events for one guild and `--noise` events spread
 over other guilds, with their typed rows and per-tick activity tallies, builds their rollups
 (as `bot.py rollups rebuild` does), on PostgreSQL runs `ANALYZE` (as autovacuum would in
-time), prints the database's size per stored event, then times
-every query of `bgs.summaries` for every period code (`--periods`) and prints median and p95 in
-milliseconds. `--prune-days N` then prunes the raw events older than N days, compacts the file
-and prints size and timings again.
+time), prints the database's size per stored event, then times every summary query of
+`bgs.summaries` as the commands and posts ask for it (influence by faction: the five best, in
+top-5; activity per cmdr and one cmdr's) for every period code (`--periods`) and prints
+median and p95 in milliseconds. `--prune-days N` then prunes the
+raw events older than N days, compacts the file and prints size and timings again.
 
 The events are plugin-shaped dicts turned into rows by the real parsers (`bgs.events`); they
 are written with bulk Core inserts in large batches (explicit ids, so typed rows can point at
@@ -59,6 +60,7 @@ log = logging.getLogger("bench.queries")
 GUILD = 1001
 NOISE_GUILDS = tuple(range(2001, 2010))
 GUILD_FACTION = "Warden Union"
+BUSIEST_CMDR = f"CMDR {GUILD}-000"  # cmdrs' weights fall with their number (`build_guild`)
 NOW = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
 DAYS = 400
 BATCH_EVENTS = 25_000
@@ -610,11 +612,11 @@ def queries(tick_time: datetime) -> dict[str, Query]:
     return {
         "leaderboard": lambda s, p: summaries.leaderboard(s, p, GUILD_FACTION),
         "top5": top5,
-        "influence_by_faction": summaries.influence_by_faction,
         "space_czs": summaries.space_czs,
         "ground_czs": summaries.ground_czs,
         "activity_summary": summaries.activity_summary,
-        "activity_by_cmdr": summaries.activity_by_cmdr,
+        "activity_per_cmdr": summaries.activity_per_cmdr,
+        "cmdr_activity": lambda s, p: summaries.cmdr_activity(s, p, BUSIEST_CMDR),
         "systems_worked": lambda s, p: summaries.systems_worked(s, p, tick_time),
         "thargoid_war": summaries.thargoid_war,
     }

@@ -15,7 +15,6 @@ the server name of the member a cmdr is linked to.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -34,13 +33,13 @@ from bgs.summaries import (
     DEFAULT_METRIC,
     METRIC_KEYS,
     METRICS,
-    ActivityCounts,
     FactionActivity,
     GroundCZ,
     SpaceCZ,
     UnknownMetricError,
-    activity_by_cmdr,
+    activity_per_cmdr,
     activity_summary,
+    cmdr_activity,
     faction_activity_by_tick,
     ground_czs,
     influence_by_faction,
@@ -106,9 +105,7 @@ async def begin(interaction: discord.Interaction, session: AsyncSession, period:
 
 async def everyone(session: AsyncSession, period: Period, harm: HarmSummary) -> Reply:
     """Every cmdr's tallied activity, ranked."""
-    counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
-    for tally in await activity_by_cmdr(session, period, None):
-        counts[tally.cmdr] += tally.counts
+    counts = await activity_per_cmdr(session, period)
     by_cmdr = war_totals(await thargoid_war(session, period), lambda row: row.cmdr)
     cmdrs = len(counts.keys() | by_cmdr.keys())
     return result_reply(
@@ -128,7 +125,7 @@ async def cmdr_lines(
     lines = ["**Totals**", metric_figures(metrics[0])] if metrics else []
     activity = [
         FactionActivity(tally.system, tally.faction, None, None, tally.counts)
-        for tally in await activity_by_cmdr(session, period, name)
+        for tally in await cmdr_activity(session, period, name)
     ]
     war = war_totals(await thargoid_war(session, period, cmdr=name), lambda row: row.system)
     mine = only(harm, system=None, faction=None, cmdr=name)

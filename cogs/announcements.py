@@ -28,7 +28,6 @@ conflict arrives after :00 is posted by them, late).
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -60,7 +59,7 @@ from bgs.summaries import (
     SpaceCZ,
     SystemThargoidWar,
     ThargoidWar,
-    activity_by_cmdr,
+    activity_per_cmdr,
     activity_summary,
     ground_czs,
     influence_by_faction,
@@ -261,7 +260,7 @@ class Announcements(commands.Cog):
             cutoff = tick.tick_time - DUPLICATE_WINDOW
             ended = next((t for t in await latest_ticks(session, 2) if t.ticktime <= cutoff), None)
             activity: list[FactionActivity] = []
-            counts_by_cmdr: dict[str, ActivityCounts] = defaultdict(ActivityCounts)
+            counts_by_cmdr: dict[str, ActivityCounts] = {}
             war: list[SystemThargoidWar] = []
             harm = HarmSummary([])
             if ended is not None:
@@ -275,8 +274,7 @@ class Announcements(commands.Cog):
                     by_time=tick.source == OFFICER,  # the plugin still stamps `ended`
                 )
                 activity = await activity_summary(session, period)
-                for row in await activity_by_cmdr(session, period):
-                    counts_by_cmdr[row.cmdr] += row.counts
+                counts_by_cmdr = await activity_per_cmdr(session, period)
                 war = await thargoid_war(session, period)
                 harm = await harm_in(session, period)
             objectives = await list_objectives(session, now=now, active_only=True)

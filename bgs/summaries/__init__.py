@@ -1,5 +1,5 @@
 """What the squadron did in a period: per-cmdr metrics (leaderboard, top 5), influence by faction,
-space and ground conflict zones, the plugin's activity tallies by system → faction and by cmdr,
+space and ground conflict zones, the plugin's activity tallies by system → faction and per cmdr,
 systems worked with the age of their data, and objective systems nobody visited since the tick.
 
 Every query is one statement on a tenant-scoped session, and reads rollups (`bgs.rollups`), not
@@ -34,8 +34,9 @@ from bgs.summaries.activity import (
     CmdrActivity,
     FactionActivity,
     TickActivity,
-    activity_by_cmdr,
+    activity_per_cmdr,
     activity_summary,
+    cmdr_activity,
     faction_activity_by_tick,
 )
 from bgs.summaries.common import reading
@@ -84,8 +85,9 @@ __all__ = [
     "TickActivity",
     "UnknownMetricError",
     "UnvisitedSystem",
-    "activity_by_cmdr",
+    "activity_per_cmdr",
     "activity_summary",
+    "cmdr_activity",
     "cz_totals",
     "faction_activity_by_tick",
     "ground_czs",

@@ -1,6 +1,6 @@
 """The plugin's activity tallies (PUT /activities): one snapshot per cmdr and tick, replaced on
-every PUT, summed by system -> faction, by cmdr, or per tick for charts, from their rollups
-(`bgs.rollups.activities`)."""
+every PUT, summed by system -> faction, per cmdr, one cmdr's by system -> faction, or per tick
+for charts, from their rollups (`bgs.rollups.activities`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    func,
-    select,
-)
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -182,11 +177,9 @@ class CmdrActivity:
     counts: ActivityCounts
 
 
-async def activity_by_cmdr(
-    session: AsyncSession, period: Period, cmdr: str | None = None
-) -> list[CmdrActivity]:
-    """Activity per cmdr → system → faction, idle factions left out (one round trip)."""
-    keys = (R.cmdr, R.system_name, R.faction)
+async def cmdr_activity(session: AsyncSession, period: Period, cmdr: str) -> list[CmdrActivity]:
+    """One cmdr's activity per system → faction, idle factions left out (one round trip)."""
+    keys = (R.system_name, R.faction)
     statement = (
         _activity_select(
             R.cmdr,
@@ -196,8 +189,8 @@ async def activity_by_cmdr(
             squadron=False,
             period=period,
         )
-        .where(*([R.cmdr == cmdr] if cmdr is not None else []))
-        .group_by(*keys)
+        .where(R.cmdr == cmdr)
+        .group_by(R.cmdr, *keys)
         .order_by(*keys)
     )
     result = []
@@ -206,6 +199,29 @@ async def activity_by_cmdr(
         if counts.any():
             result.append(CmdrActivity(row.cmdr, row.system, row.faction, counts))
     return result
+
+
+async def activity_per_cmdr(session: AsyncSession, period: Period) -> dict[str, ActivityCounts]:
+    """Every cmdr's activity summed over systems and factions, by cmdr name: the cmdrs with
+    activity for some faction in some system (one round trip).
+
+    The database sums a cmdr's factions, so the answer is a row per cmdr, not per cmdr, system
+    and faction (thousands of rows for a squadron's year). A cmdr whose factions' counters
+    cancel out (influence +1 here, -1 there) is still listed, with idle counts.
+    """
+    totals = [column_total(R.__table__.c[name]) for name in ACTIVITY_SUMS]
+    busy = (
+        _activity_select(R.cmdr, *_activity_sums(), squadron=False, period=period)
+        .group_by(R.cmdr, R.system_name, R.faction)
+        .having(or_(*(total != 0 for total in totals)))
+        .subquery("busy_factions")
+    )
+    statement = (
+        select(busy.c.cmdr, *(column_total(busy.c[name]).label(name) for name in ACTIVITY_SUMS))
+        .group_by(busy.c.cmdr)
+        .order_by(busy.c.cmdr)
+    )
+    return {row.cmdr: _counts(row) for row in await session.execute(statement)}
 
 
 @dataclass(frozen=True, slots=True)

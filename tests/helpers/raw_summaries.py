@@ -559,6 +559,19 @@ async def activity_by_cmdr(
     return result
 
 
+async def cmdr_activity(session: AsyncSession, period: Period, cmdr: str) -> list[CmdrActivity]:
+    return await activity_by_cmdr(session, period, cmdr)
+
+
+async def activity_per_cmdr(session: AsyncSession, period: Period) -> dict[str, ActivityCounts]:
+    """Every cmdr's activity as the commands added it up before: their rows of
+    `activity_by_cmdr`, summed."""
+    counts: defaultdict[str, ActivityCounts] = defaultdict(ActivityCounts)
+    for row in await activity_by_cmdr(session, period):
+        counts[row.cmdr] += row.counts
+    return dict(counts)
+
+
 async def faction_activity_by_tick(
     session: AsyncSession, faction: str, ticks: int = 10
 ) -> list[TickActivity]:

@@ -623,7 +623,7 @@ async def test_three_puts_for_one_cmdr_and_tick_count_once(seeded: Database) -> 
                 models.Activity.cmdr == "Ann", models.Activity.tickid == "zoy-2"
             )
         )
-        rows = await summaries.activity_by_cmdr(session, period("ct"), cmdr="Ann")
+        rows = await summaries.cmdr_activity(session, period("ct"), "Ann")
     assert stored.scalar_one() == 1
     assert [(r.system, r.faction, r.counts) for r in rows] == [
         ("Alpha", ADF, counts(inf_primary=3, bounty_vouchers=100_000, cz_space_high=1)),
@@ -660,18 +660,61 @@ async def test_activity_summary(seeded: Database) -> None:
     assert adf_ct.cz_space == CZCount(high=1)
 
 
-async def test_activity_by_cmdr(seeded: Database) -> None:
+async def test_cmdr_activity(seeded: Database) -> None:
     async with seeded.tenant(A) as session:
-        current = await summaries.activity_by_cmdr(session, period("ct"))
-        everything = await summaries.activity_by_cmdr(session, period("all"), cmdr="Ann")
+        current = await summaries.cmdr_activity(session, period("ct"), "Ann")
+        everything = await summaries.cmdr_activity(session, period("all"), "Ann")
+        nobody = await summaries.cmdr_activity(session, period("all"), "Zed")
     assert [(r.cmdr, r.system, r.faction, r.counts) for r in current] == [
         ("Ann", "Alpha", ADF, counts(inf_primary=3, bounty_vouchers=100_000, cz_space_high=1)),
         ("Ann", "Beta", BETA_UNION, counts(inf_secondary=-2, search_rescue=3)),
-        ("Bob", "Alpha", ADF, counts(combat_bonds=50_000, search_rescue=4)),
-        ("Cara", "Alpha", ADF, counts(inf_primary=1)),
     ]
     assert everything[0].counts == counts(inf_primary=8, bounty_vouchers=100_000, cz_space_high=1)
-    assert sum((r.counts for r in current), ActivityCounts()).influence == 2
+    assert nobody == []
+
+
+async def test_activity_per_cmdr(seeded: Database) -> None:
+    async with seeded.tenant(A) as session:
+        current = await summaries.activity_per_cmdr(session, period("ct"))
+    ann = counts(
+        inf_primary=3, inf_secondary=-2, bounty_vouchers=100_000, cz_space_high=1, search_rescue=3
+    )
+    assert list(current.items()) == [  # by name
+        ("Ann", ann),
+        ("Bob", counts(combat_bonds=50_000, search_rescue=4)),
+        ("Cara", counts(inf_primary=1)),
+    ]
+    assert sum(current.values(), ActivityCounts()).influence == 2
+
+
+async def test_activity_per_cmdr_lists_the_cmdrs_who_worked_even_if_it_cancels_out(
+    seeded: Database,
+) -> None:
+    async with seeded.tenant_write(A) as session:
+        await replace_activity(
+            session,
+            snapshot(
+                "Dan",
+                TICK2,
+                at(26, 18),
+                {},
+                Alpha=[faction(ADF, "War", 0.4, infprimary=1), faction(PIRATES, "War", 0.3)],
+                Beta=[faction(BETA_UNION, "None", 0.6, infprimary=-1)],
+            ),
+        )
+        # handed in nothing: stored (the plugin sent its rescue items), but no activity
+        await replace_activity(
+            session,
+            snapshot(
+                "Eve", TICK2, at(26, 18), {}, Alpha=[faction(ADF, "War", 0.4, sandr=rescue())]
+            ),
+        )
+    async with summaries.reading(seeded, A) as session:
+        current = await summaries.activity_per_cmdr(session, period("ct"))
+        dan = await summaries.cmdr_activity(session, period("ct"), "Dan")
+    assert current["Dan"] == ActivityCounts()  # worked for two factions, nothing left in sum
+    assert "Eve" not in current
+    assert [(r.faction, r.counts.influence) for r in dan] == [(ADF, 1), (BETA_UNION, -1)]
 
 
 async def test_faction_activity_by_tick(seeded: Database) -> None:
@@ -783,7 +826,8 @@ async def test_empty_tick_period_matches_nothing(seeded: Database) -> None:
         assert await summaries.space_czs(session, empty) == []
         assert await summaries.ground_czs(session, empty) == []
         assert await summaries.activity_summary(session, empty) == []
-        assert await summaries.activity_by_cmdr(session, empty) == []
+        assert await summaries.activity_per_cmdr(session, empty) == {}
+        assert await summaries.cmdr_activity(session, empty, "Ann") == []
         assert await summaries.systems_worked(session, empty, TICK2.ticktime) == []
         assert await summaries.thargoid_war(session, empty) == []
 

@@ -413,8 +413,10 @@ async def test_upgrade_to_0011_rollups(empty_database_url: str) -> None:
             systems = await summaries.systems_worked(session, tick, None)
             assert [(s.system, s.events) for s in systems] == [("Alpha", 1), ("Beta", 1)]
             assert systems == await raw_summaries.systems_worked(session, tick, None)
-            found = await summaries.activity_by_cmdr(session, everything)
-            assert found == await raw_summaries.activity_by_cmdr(session, everything)
+            found = await summaries.activity_per_cmdr(session, everything)
+            assert found == await raw_summaries.activity_per_cmdr(session, everything)
+            ann = await summaries.cmdr_activity(session, everything, "Ann")
+            assert ann == await raw_summaries.cmdr_activity(session, everything, "Ann")
             war = await summaries.thargoid_war(session, everything)
             assert [(w.cmdr, w.counts.total_kills) for w in war] == [("Ann", 3)]
     finally:
