@@ -7,7 +7,8 @@ instead (on PostgreSQL in the statement that notes its after-ingest work), and `
 adds the events the backlog names to the rollups and deletes those rows in one transaction, so
 every event counts exactly once, whichever process does it and whenever one dies. Off the
 request path, every process folds the backlog every `ROLLUP_FOLD_SECONDS` (`fold`, a chunk of
-backlog per transaction so the listener's writes wait for one chunk at most), and every
+backlog per transaction so the listener's writes wait for one chunk at most, up to the backlog
+there was when it began, so one busy guild cannot keep it going), and every
 summary catches up first (`current`), so summaries are exact at any moment and a summary's
 catch-up is at most that interval's events.
 
@@ -170,11 +171,11 @@ def _recut(session: Session, old: datetime | None, new: datetime | None) -> None
     roll_up(session, [E.timestamp >= since, ~in_backlog()], new, days_only=True)
 
 
-def catch_up(session: Session, *, chunks: int | None = None) -> int:
+def catch_up(session: Session, *, chunks: int | None = None, through: int | None = None) -> int:
     """Add the events the guild's backlog names to its rollups and delete those backlog rows
     (and count the day rows again if an officer's tick moved the cut), in the session's
-    transaction: all of them, or the first `chunks` chunks of `BACKLOG_ROWS` rows; how many
-    events were added."""
+    transaction: all of them (with `through`, the rows up to that id), or the first `chunks`
+    chunks of `BACKLOG_ROWS` rows; how many events were added."""
     lock(session)
     guild = guild_of(session)
     cut = officers_cut(session)
@@ -188,7 +189,7 @@ def catch_up(session: Session, *, chunks: int | None = None) -> int:
         taken = (
             session.execute(
                 select(Backlog.id)
-                .where(Backlog.guild_id == guild)
+                .where(Backlog.guild_id == guild, *_through(through))
                 .order_by(Backlog.id)
                 .limit(BACKLOG_ROWS)
             )
@@ -203,10 +204,15 @@ def catch_up(session: Session, *, chunks: int | None = None) -> int:
     return added
 
 
-def pending(session: Session) -> bool:
-    """Whether `catch_up` has work: the guild's backlog names events, or an officer's tick
-    moved the cut."""
-    query = select(Backlog.id).where(Backlog.guild_id == guild_of(session)).limit(1)
+def _through(last: int | None) -> list[ColumnElement[bool]]:
+    return [] if last is None else [Backlog.id <= last]
+
+
+def pending(session: Session, *, through: int | None = None) -> bool:
+    """Whether `catch_up` has work: the guild's backlog names events (in rows up to id
+    `through`), or an officer's tick moved the cut."""
+    query = select(Backlog.id).where(Backlog.guild_id == guild_of(session), *_through(through))
+    query = query.limit(1)
     if session.execute(query).first() is not None:
         return True
     counted, cut = counted_cut(session)
@@ -224,19 +230,25 @@ async def current(db: Database, guild_id: int) -> None:
 
 
 async def fold(db: Database) -> dict[int, int]:
-    """Catch up every guild whose backlog names events, one chunk per transaction; returns the
-    events added per guild (the periodic job of every process, `warden.services`)."""
+    """Catch up every guild whose backlog names events, one chunk per transaction, up to the
+    backlog it had when the fold began: a guild whose members send faster than the fold takes
+    their events does not keep it (and the other guilds) waiting, the next fold or a summary
+    takes the rest. Returns the events added per guild (the periodic job of every process,
+    `warden.services`)."""
     added: dict[int, int] = {}
     for url in db.urls:
         async with db.unscoped(url) as session:
-            guilds = (await session.execute(select(Backlog.guild_id).distinct())).scalars().all()
-        for guild_id in guilds:
+            marks = await session.execute(
+                select(Backlog.guild_id, func.max(Backlog.id)).group_by(Backlog.guild_id)
+            )
+            backlogs = marks.all()
+        for guild_id, through in backlogs:
             if db.url_for(guild_id) != url:
                 continue
             more = True
             while more:
                 async with db.tenant_write(guild_id) as session:
-                    count = await session.run_sync(catch_up, chunks=1)
-                    more = await session.run_sync(pending)
+                    count = await session.run_sync(catch_up, chunks=1, through=through)
+                    more = await session.run_sync(pending, through=through)
                 added[guild_id] = added.get(guild_id, 0) + count
     return added

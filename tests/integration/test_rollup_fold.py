@@ -3,14 +3,21 @@ per transaction, and by a summary before it reads; an event counts once either w
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bgs import rollups, summaries
+from bgs.events import parse_envelope
+from bgs.ingest import prepare
+from bgs.ingest.store import write_batches
 from bgs.periods import period_for
 from bgs.rollups import backlog
 from db import models
@@ -51,6 +58,32 @@ async def test_fold_takes_every_guilds_backlog_a_chunk_at_a_time(
     assert [await count(db, g, models.RollupBacklog) for g in GUILDS] == [0, 0]
     assert [await bounties(db, g) for g in GUILDS] == [1500 + GUILDS[0], 1500 + GUILDS[1]]
     assert await rollups.fold(db) == {}  # nothing left: each event counted once
+
+
+async def test_a_fold_takes_the_backlog_it_began_with(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Members sending faster than the fold takes their events do not keep it going (and the
+    other guilds waiting): it folds what the backlog held when it began."""
+    monkeypatch.setattr(backlog, "BACKLOG_ROWS", 1)
+    guild = GUILDS[0]
+    for amount in (100, 200):
+        await store(db, guild, bounty(NOW, ADF, amount))
+    fold_chunk = backlog.catch_up
+    amounts = itertools.count(1)
+
+    def a_batch_arrives_meanwhile(session: Session, **options: Any) -> int:
+        added = fold_chunk(session, **options)
+        batch = prepare([parse_envelope(0, bounty(NOW, ADF, next(amounts)))])
+        write_batches(session, [batch], NOW, None)
+        return added
+
+    monkeypatch.setattr(backlog, "catch_up", a_batch_arrives_meanwhile)
+    assert await asyncio.wait_for(rollups.fold(db), 30) == {guild: 2}
+    assert await count(db, guild, models.RollupBacklog) == 2  # the batches of its two chunks
+
+    monkeypatch.setattr(backlog, "catch_up", fold_chunk)
+    assert await bounties(db, guild) == 100 + 200 + 1 + 2
 
 
 async def test_a_summary_counts_what_the_backlog_still_holds(db: Database) -> None:
