@@ -9,8 +9,9 @@ over other guilds, with their typed rows and per-tick activity tallies, builds t
 time), prints the database's size per stored event, then times every summary query of
 `bgs.summaries` as the commands and posts ask for it (influence by faction: the five best, in
 top-5; activity per cmdr and one cmdr's) for every period code (`--periods`) and prints
-median and p95 in milliseconds. `--prune-days N` then prunes the
-raw events older than N days, compacts the file and prints size and timings again.
+median and p95 in milliseconds (nearest rank: with 15 runs, the slowest), with the heap frozen
+as the bot freezes it once it is up. `--prune-days N` then prunes the raw events older than N
+days, compacts the file and prints size and timings again.
 
 The events are plugin-shaped dicts turned into rows by the real parsers (`bgs.events`); they
 are written with bulk Core inserts in large batches (explicit ids, so typed rows can point at
@@ -54,6 +55,7 @@ from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS, counted
 from db import models
 from db.database import Database, create_engine
 from db.migrate import upgrade
+from warden.run import freeze_startup_heap
 
 log = logging.getLogger("bench.queries")
 
@@ -671,6 +673,7 @@ async def timed(
 
 
 async def measure(db: Database, repeat: int, codes: tuple[str, ...]) -> None:
+    freeze_startup_heap()  # as the bot does once it is up: no full collections of its heap
     async with db.tenant(GUILD) as session:
         periods = {code: await resolve_period(session, code, NOW) for code in codes}
     async with db.unscoped() as session:
