@@ -203,25 +203,35 @@ async def cmdr_activity(session: AsyncSession, period: Period, cmdr: str) -> lis
 
 async def activity_per_cmdr(session: AsyncSession, period: Period) -> dict[str, ActivityCounts]:
     """Every cmdr's activity summed over systems and factions, by cmdr name: the cmdrs with
-    activity for some faction in some system (one round trip).
+    activity for some faction in some system.
 
-    The database sums a cmdr's factions, so the answer is a row per cmdr, not per cmdr, system
-    and faction (thousands of rows for a squadron's year). A cmdr whose factions' counters
-    cancel out (influence +1 here, -1 there) is still listed, with idle counts.
+    The database sums each cmdr's rows in one pass (the answer is a row per cmdr, not per cmdr,
+    system and faction: thousands for a squadron's year). A faction without activity adds
+    nothing to the sums, so only a cmdr whose sums are all zero needs a second look: they
+    are listed, with idle counts, when some of their factions cancel out (influence +1 here,
+    -1 there), and a second round trip, for those cmdrs only, finds them.
     """
-    totals = [column_total(R.__table__.c[name]) for name in ACTIVITY_SUMS]
-    busy = (
-        _activity_select(R.cmdr, *_activity_sums(), squadron=False, period=period)
-        .group_by(R.cmdr, R.system_name, R.faction)
-        .having(or_(*(total != 0 for total in totals)))
-        .subquery("busy_factions")
-    )
     statement = (
-        select(busy.c.cmdr, *(column_total(busy.c[name]).label(name) for name in ACTIVITY_SUMS))
-        .group_by(busy.c.cmdr)
-        .order_by(busy.c.cmdr)
+        _activity_select(R.cmdr, *_activity_sums(), squadron=False, period=period)
+        .group_by(R.cmdr)
+        .order_by(R.cmdr)
     )
-    return {row.cmdr: _counts(row) for row in await session.execute(statement)}
+    totals = {row.cmdr: _counts(row) for row in await session.execute(statement)}
+    idle = [cmdr for cmdr, counts in totals.items() if not counts.any()]
+    if idle:
+        sums = [column_total(R.__table__.c[name]) for name in ACTIVITY_SUMS]
+        cancelled = set(
+            (
+                await session.execute(
+                    _activity_select(R.cmdr, squadron=False, period=period)
+                    .where(R.cmdr.in_(idle))
+                    .group_by(R.cmdr, R.system_name, R.faction)
+                    .having(or_(*(total != 0 for total in sums)))
+                )
+            ).scalars()
+        )
+        totals = {cmdr: c for cmdr, c in totals.items() if c.any() or cmdr in cancelled}
+    return totals
 
 
 @dataclass(frozen=True, slots=True)
