@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final
 
 from bgs.summaries import (
     METRIC_KEYS,
@@ -21,10 +21,8 @@ from bgs.summaries import (
     CZCount,
     FactionActivity,
     FactionInfluence,
-    GroundCZ,
-    SpaceCZ,
+    SystemCZs,
     ThargoidWar,
-    cz_totals,
     ranked,
 )
 from cogs._ui import abbreviate, number, plain
@@ -273,33 +271,25 @@ def section_lines(sections: Sequence[Section]) -> list[str]:
     return lines[:-1]
 
 
-CZ = TypeVar("CZ", bound=SpaceCZ | GroundCZ)
-
-
-def cz_by_system(rows: Iterable[CZ]) -> dict[str, list[CZ]]:
-    """Conflict-zone rows by system name, systems sorted."""
-    grouped: dict[str, list[CZ]] = defaultdict(list)
-    for row in rows:
-        grouped[row.system or "unknown system"].append(row)
-    return dict(sorted(grouped.items()))
-
-
-def cz_lines(rows: Sequence[SpaceCZ | GroundCZ]) -> list[str]:
+def cz_lines(czs: SystemCZs) -> list[str]:
     """One system's conflict zones: the total by size, for which factions, the settlements
     (ground CZs) and the cmdrs."""
-    total = sum((row.count for row in rows), CZCount())
-    lines = [f"**Total: {sizes(total)}**", "", "**Fought for**"]
-    factions = cz_totals(rows, lambda row: row.faction or "unknown faction")
-    for faction, count in sorted(factions.items(), key=lambda item: (-item[1].total, item[0])):
-        lines.append(f"• {plain(faction)}: {sizes(count)}")
-    ground = [row for row in rows if isinstance(row, GroundCZ)]
-    if ground:
+    lines = [f"**Total: {sizes(czs.total)}**", "", "**Fought for**"]
+    lines += [
+        f"• {plain(row.name or 'unknown faction')}: {sizes(row.count)}" for row in czs.factions
+    ]
+    if czs.settlements:
         lines += ["", "**Settlements**"]
-        settlements = cz_totals(ground, lambda row: row.settlement or "unknown settlement")
-        for settlement, count in sorted(settlements.items(), key=lambda i: (-i[1].total, i[0])):
-            lines.append(f"• {plain(settlement)}: {count.total}")
+        lines += [
+            f"• {plain(row.name or 'unknown settlement')}: {row.count.total}"
+            for row in czs.settlements
+        ]
     lines += ["", "**Cmdrs**"]
-    by_cmdr = cz_totals(rows, lambda row: row.cmdr)
-    ranking = sorted(by_cmdr.items(), key=lambda item: (-item[1].total, item[0]))
-    lines += numbered(f"{plain(cmdr)} — {sizes(count)}" for cmdr, count in ranking)
+    lines += numbered(
+        f"{plain(row.name or 'unknown cmdr')} — {sizes(row.count)}" for row in czs.cmdrs
+    )
     return lines
+
+
+def cz_system(czs: SystemCZs) -> str:
+    return czs.system or "unknown system"

@@ -15,7 +15,6 @@ the server name of the member a cmdr is linked to.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Final
@@ -34,8 +33,6 @@ from bgs.summaries import (
     METRIC_KEYS,
     METRICS,
     FactionActivity,
-    GroundCZ,
-    SpaceCZ,
     UnknownMetricError,
     activity_per_cmdr,
     activity_summary,
@@ -71,8 +68,8 @@ from cogs._member_views import cmdr_text
 from cogs._render import (
     ALL_SECTIONS,
     TOP,
-    cz_by_system,
     cz_lines,
+    cz_system,
     metric_figures,
     ranked_contributors,
     section_lines,
@@ -390,7 +387,7 @@ class Activity(commands.Cog):
         tenant = tenant_of(interaction)
         async with reading(warden(interaction).services.db, tenant.guild_id) as session:
             resolved = await begin(interaction, session, period)
-            rows: Sequence[SpaceCZ | GroundCZ] = (
+            systems = (
                 await ground_czs(session, resolved, system)
                 if ground
                 else await space_czs(session, resolved, system)
@@ -398,8 +395,7 @@ class Activity(commands.Cog):
         kind, title = ("ground CZs", "🪖 Ground CZs") if ground else ("space CZs", "🚀 Space CZs")
         where = f" in {plain(system)}" if system else ""
         blocks = [
-            "\n".join([f"__{plain(name)}__", *cz_lines(system_rows), ""])
-            for name, system_rows in cz_by_system(rows).items()
+            "\n".join([f"__{plain(cz_system(czs))}__", *cz_lines(czs), ""]) for czs in systems
         ]
         reply = result_reply(
             title + where, resolved, blocks, nothing=f"No {kind}{where} in this period."

@@ -55,8 +55,7 @@ from bgs.skips import Destination, SkipReason, destination_of
 from bgs.summaries import (
     ActivityCounts,
     FactionActivity,
-    GroundCZ,
-    SpaceCZ,
+    SystemCZs,
     SystemThargoidWar,
     ThargoidWar,
     activity_per_cmdr,
@@ -80,8 +79,8 @@ from cogs._posting import deliver, skipped
 from cogs._render import (
     TOP,
     Section,
-    cz_by_system,
     cz_lines,
+    cz_system,
     ranked_contributors,
     section_lines,
     system_lines,
@@ -181,9 +180,9 @@ def daily_embeds(day: str, sections: Sequence[Section]) -> list[discord.Embed]:
     return pages(f"📅 Daily summary for {day} (UTC)", section_lines(sections))
 
 
-def cz_embeds(title: str, day: str, rows: Sequence[SpaceCZ | GroundCZ]) -> list[discord.Embed]:
+def cz_embeds(title: str, day: str, czs: SystemCZs) -> list[discord.Embed]:
     """One system's CZ summary, under the day it reports."""
-    return pages(title, [f"{day} (UTC)", *cz_lines(rows)])
+    return pages(title, [f"{day} (UTC)", *cz_lines(czs)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,21 +343,21 @@ class Announcements(commands.Cog):
                 return
             summary = destination_of(tenant, ChannelKind.SUMMARY)
             async with reading(self.bot.services.db, tenant.guild_id) as session:
-                rows: Sequence[SpaceCZ | GroundCZ] = (
+                systems = (
                     await ground_czs(session, period)
                     if ground
                     else await space_czs(session, period)
                 )
-            by_system = cz_by_system(rows)
-            if not by_system:
+            if not systems:
                 log.info("guild %s: no %ss on %s", tenant.guild_id, what, day)
-            for system, system_rows in by_system.items():
+            for czs in systems:
+                system = cz_system(czs)
                 key = f"{day}:{system}"
                 if summary.channel_id is not None and await posted(
                     self.bot, tenant.guild_id, kind, key
                 ):
                     continue
-                embeds = cz_embeds(title.format(plain(system)), day, system_rows)
+                embeds = cz_embeds(title.format(plain(system)), day, czs)
                 await deliver(self.bot, tenant.guild_id, kind, key, summary, embeds)
 
         await for_each_tenant(self.bot, f"{what} summary", post)

@@ -46,7 +46,7 @@ from bgs.summaries.counters import (
     thargoid_war,
     war_totals,
 )
-from bgs.summaries.czs import CZCount, GroundCZ, SpaceCZ, cz_totals, ground_czs, space_czs
+from bgs.summaries.czs import CZCount, CZTotal, SystemCZs, by_system, ground_czs, space_czs
 from bgs.summaries.metrics import (
     DEFAULT_METRIC,
     METRIC_KEYS,
@@ -72,13 +72,13 @@ __all__ = [
     "METRIC_KEYS",
     "ActivityCounts",
     "CZCount",
+    "CZTotal",
     "CmdrActivity",
     "CmdrMetrics",
     "FactionActivity",
     "FactionInfluence",
-    "GroundCZ",
     "Metric",
-    "SpaceCZ",
+    "SystemCZs",
     "SystemData",
     "SystemThargoidWar",
     "ThargoidWar",
@@ -87,8 +87,8 @@ __all__ = [
     "UnvisitedSystem",
     "activity_per_cmdr",
     "activity_summary",
+    "by_system",
     "cmdr_activity",
-    "cz_totals",
     "faction_activity_by_tick",
     "ground_czs",
     "influence_by_faction",

@@ -1,14 +1,14 @@
-"""Space and ground conflict zones per system, faction (settlement) and cmdr, from the events'
-rollups."""
+"""Space and ground conflict zones per system: the totals by faction, settlement (ground) and
+cmdr, from the events' rollups."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bgs.periods import Period
@@ -16,8 +16,6 @@ from bgs.rollups.buckets import scope
 from bgs.rollups.events import GROUND_CZ, NO_NAME, SPACE_CZ
 from bgs.summaries.common import add_fields, column_total
 from db.models import EventRollup
-
-K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,77 +35,99 @@ class CZCount:
 
 
 @dataclass(frozen=True, slots=True)
-class SpaceCZ:
-    system: str | None
-    faction: str | None
-    cmdr: str
+class CZTotal:
+    """The conflict zones of one faction, settlement or cmdr (`None`: unknown name)."""
+
+    name: str | None
     count: CZCount
 
 
 @dataclass(frozen=True, slots=True)
-class GroundCZ:
+class SystemCZs:
+    """One system's conflict zones in a period: the totals by faction fought for, by
+    settlement (ground CZs; none for space CZs) and by cmdr, each ranked by most CZs, then
+    name. A total is listed when it is not zero (a correction can take one back to zero)."""
+
     system: str | None
-    faction: str | None
-    settlement: str | None
-    cmdr: str
-    count: CZCount
+    factions: tuple[CZTotal, ...]
+    settlements: tuple[CZTotal, ...]
+    cmdrs: tuple[CZTotal, ...]
+
+    @property
+    def total(self) -> CZCount:
+        return sum((faction.count for faction in self.factions), CZCount())
+
+
+# The totals a system's CZs are shown by: the rollups' key columns.
+FACTION, SETTLEMENT, CMDR = "faction", "settlement", "cmdr"
 
 
 def _name(stored: str) -> str | None:
     return None if stored == NO_NAME else stored
 
 
-def _cz_query(kind: str, period: Period, system: str | None, keys: Sequence[Any]) -> Select[Any]:
+def _totals_by(by: str, kind: str, period: Period, system: str | None) -> Select[Any]:
+    """Per system, the CZs summed by the key column `by`, non-zero totals only."""
     table = EventRollup
+    key = table.__table__.c[by]
     sizes = [column_total(table.low), column_total(table.medium), column_total(table.high)]
     return (
-        select(*keys, table.cmdr, *sizes)
+        select(literal(by, String), table.system_name, key, *sizes)
         .where(
             table.kind == kind,
             *scope(period, table),
             *([table.system_name == system] if system is not None else []),
         )
-        .group_by(*keys, table.cmdr)
+        .group_by(table.system_name, key)
         .having(or_(*(size != 0 for size in sizes)))
-        .order_by(*(func.nullif(key, NO_NAME) for key in keys), table.cmdr)
+    )
+
+
+def _ranking(total: CZTotal) -> tuple[int, bool, str]:
+    return -total.count.total, total.name is None, total.name or ""
+
+
+def by_system(rows: Iterable[tuple[str, str | None, str | None, CZCount]]) -> list[SystemCZs]:
+    """`SystemCZs` of (key column, system, name, count) totals, systems by name, the unknown
+    system last (pure)."""
+    totals: defaultdict[str | None, dict[str, list[CZTotal]]] = defaultdict(
+        lambda: {FACTION: [], SETTLEMENT: [], CMDR: []}
+    )
+    for by, system, name, count in rows:
+        totals[system][by].append(CZTotal(name, count))
+    return [
+        SystemCZs(
+            system,
+            *(tuple(sorted(keyed[by], key=_ranking)) for by in (FACTION, SETTLEMENT, CMDR)),
+        )
+        for system, keyed in sorted(totals.items(), key=lambda item: (item[0] is None, item[0]))
+    ]
+
+
+async def _czs(
+    session: AsyncSession, kind: str, keys: Sequence[str], period: Period, system: str | None
+) -> list[SystemCZs]:
+    statement = union_all(*(_totals_by(by, kind, period, system) for by in keys))
+    rows = await session.execute(statement)
+    return by_system(
+        (by, _name(system), name if by == CMDR else _name(name), CZCount(low, medium, high))
+        for by, system, name, low, medium, high in rows
     )
 
 
 async def space_czs(
     session: AsyncSession, period: Period, system: str | None = None
-) -> list[SpaceCZ]:
-    """Space CZs per system, faction and cmdr, corrections included (one round trip)."""
-    keys = [EventRollup.system_name, EventRollup.faction]
-    rows = await session.execute(_cz_query(SPACE_CZ, period, system, keys))
-    return [
-        SpaceCZ(_name(system), _name(faction), cmdr, CZCount(low, medium, high))
-        for system, faction, cmdr, low, medium, high in rows
-    ]
+) -> list[SystemCZs]:
+    """Space CZs per system: by faction and by cmdr, corrections included (one round trip)."""
+    return await _czs(session, SPACE_CZ, (FACTION, CMDR), period, system)
 
 
 async def ground_czs(
     session: AsyncSession, period: Period, system: str | None = None
-) -> list[GroundCZ]:
-    """Ground CZs per system, faction, settlement and cmdr (one round trip)."""
-    keys = [EventRollup.system_name, EventRollup.faction, EventRollup.settlement]
-    rows = await session.execute(_cz_query(GROUND_CZ, period, system, keys))
-    return [
-        GroundCZ(_name(system), _name(faction), _name(settlement), cmdr, CZCount(low, medium, high))
-        for system, faction, settlement, cmdr, low, medium, high in rows
-    ]
+) -> list[SystemCZs]:
+    """Ground CZs per system: by faction, by settlement and by cmdr (one round trip).
 
-
-class _Counted(Protocol):
-    @property
-    def count(self) -> CZCount: ...
-
-
-R = TypeVar("R", bound=_Counted)
-
-
-def cz_totals(rows: Iterable[R], key: Callable[[R], K]) -> dict[K, CZCount]:
-    """CZ counts summed by any key of the rows, e.g. `lambda row: row.cmdr` (pure)."""
-    totals: dict[K, CZCount] = defaultdict(CZCount)
-    for row in rows:
-        totals[key(row)] += row.count
-    return dict(totals)
+    The database sums the totals the commands show, a few per system, rather than every
+    combination of faction, settlement and cmdr (23k rows for the year of a busy squadron).
+    """
+    return await _czs(session, GROUND_CZ, (FACTION, SETTLEMENT, CMDR), period, system)

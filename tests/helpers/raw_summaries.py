@@ -38,8 +38,7 @@ from bgs.summaries import (
     CZCount,
     FactionActivity,
     FactionInfluence,
-    GroundCZ,
-    SpaceCZ,
+    SystemCZs,
     SystemData,
     SystemThargoidWar,
     ThargoidWar,
@@ -48,6 +47,7 @@ from bgs.summaries import (
 )
 from bgs.summaries.activity import ActivityCounts
 from bgs.summaries.common import ZERO, column_total
+from bgs.summaries.czs import by_system
 from bgs.tallies import RESCUE_ITEMS, TW_KILL_TYPES, TW_RESCUE_ITEMS
 from db.models import (
     Activity,
@@ -171,29 +171,39 @@ def _cz_query(model: Any, period: Period, system: str | None, keys: Sequence[Any
     )
 
 
+def _totals(keys: Sequence[str], combinations: Iterable[tuple[Any, ...]]) -> list[SystemCZs]:
+    """Each system's totals by `keys` of its (system, faction, settlement, cmdr) CZs, as the
+    commands added them up before: the non-zero ones."""
+    sums: defaultdict[tuple[str, str | None, str | None], CZCount] = defaultdict(CZCount)
+    for system, faction, settlement, cmdr, low, medium, high in combinations:
+        names = {"faction": faction, "settlement": settlement, "cmdr": cmdr}
+        for by in keys:
+            sums[by, system, names[by]] += CZCount(low, medium, high)
+    return by_system(
+        (by, system, name, count)
+        for (by, system, name), count in sums.items()
+        if count != CZCount()
+    )
+
+
 async def space_czs(
     session: AsyncSession, period: Period, system: str | None = None
-) -> list[SpaceCZ]:
-    """Space CZs per system, faction and cmdr, corrections included (one round trip)."""
+) -> list[SystemCZs]:
+    """Space CZs per system, faction and cmdr, corrections included, summed per system."""
     keys = [SyntheticCZ.system_name, SyntheticCZ.faction]
     rows = await session.execute(_cz_query(SyntheticCZ, period, system, keys))
-    return [
-        SpaceCZ(system, faction, cmdr, CZCount(low, medium, high))
-        for system, faction, cmdr, low, medium, high in rows
-    ]
+    combinations = ((system, faction, None, *rest) for system, faction, *rest in rows)
+    return _totals(("faction", "cmdr"), combinations)
 
 
 async def ground_czs(
     session: AsyncSession, period: Period, system: str | None = None
-) -> list[GroundCZ]:
-    """Ground CZs per system, faction, settlement and cmdr (one round trip)."""
+) -> list[SystemCZs]:
+    """Ground CZs per system, faction, settlement and cmdr, summed per system."""
     model = SyntheticGroundCZ
     keys = [model.system_name, model.faction, model.settlement]
     rows = await session.execute(_cz_query(model, period, system, keys))
-    return [
-        GroundCZ(system, faction, settlement, cmdr, CZCount(low, medium, high))
-        for system, faction, settlement, cmdr, low, medium, high in rows
-    ]
+    return _totals(("faction", "settlement", "cmdr"), rows)
 
 
 _SUMMED = tuple(f.name for f in fields(CmdrMetrics) if f.name not in ("cmdr", "squadron_rank"))

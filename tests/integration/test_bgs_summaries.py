@@ -25,7 +25,7 @@ from bgs import rollups, summaries
 from bgs.events import parse_envelope
 from bgs.ingest import replace_activity
 from bgs.periods import Period, Tick, period_for
-from bgs.summaries import ActivityCounts, CmdrMetrics, CZCount, ThargoidWar
+from bgs.summaries import ActivityCounts, CmdrMetrics, CZCount, CZTotal, SystemCZs, ThargoidWar
 from bgs.tallies import TW_KILL_TYPES
 from db import models
 from db.database import Database
@@ -579,32 +579,60 @@ async def test_influence_by_faction(seeded: Database) -> None:
 
 async def test_space_czs(seeded: Database) -> None:
     async with seeded.tenant(A) as session:
-        rows = await summaries.space_czs(session, period("ct"))
+        czs = await summaries.space_czs(session, period("ct"))
         beta = await summaries.space_czs(session, period("ct"), system="Beta")
         last = await summaries.space_czs(session, period("lt"))
-    assert [(r.system, r.faction, r.cmdr, r.count) for r in rows] == [
-        ("Alpha", ADF, "Ann", CZCount(high=1)),  # 1 + 1 - 1
-        ("Alpha", ADF, "Bob", CZCount(medium=2)),
-        ("Beta", BETA_UNION, "Bob", CZCount(low=1)),
+    assert czs == [
+        SystemCZs(
+            "Alpha",
+            factions=(CZTotal(ADF, CZCount(medium=2, high=1)),),
+            settlements=(),
+            cmdrs=(CZTotal("Bob", CZCount(medium=2)), CZTotal("Ann", CZCount(high=1))),  # 1+1-1
+        ),
+        SystemCZs(
+            "Beta",
+            factions=(CZTotal(BETA_UNION, CZCount(low=1)),),
+            settlements=(),
+            cmdrs=(CZTotal("Bob", CZCount(low=1)),),
+        ),
     ]
-    assert beta == rows[2:]
+    assert beta == czs[1:]
     assert last == []
-    assert summaries.cz_totals(rows, lambda r: r.system) == {
-        "Alpha": CZCount(0, 2, 1),
-        "Beta": CZCount(1, 0, 0),
-    }
-    by_cmdr = summaries.cz_totals(rows, lambda r: r.cmdr)
-    assert by_cmdr == {"Ann": CZCount(0, 0, 1), "Bob": CZCount(1, 2, 0)}
-    assert by_cmdr["Bob"].total == 3
+    assert [system.total for system in czs] == [CZCount(0, 2, 1), CZCount(1, 0, 0)]
 
 
 async def test_ground_czs(seeded: Database) -> None:
     async with seeded.tenant(A) as session:
-        rows = await summaries.ground_czs(session, period("all"))
+        czs = await summaries.ground_czs(session, period("all"))
     # Ann's Barnes Enterprise CZ was corrected away; guild B's Fort Rock CZs are not ours
-    assert [(r.system, r.faction, r.settlement, r.cmdr, r.count) for r in rows] == [
-        ("Alpha", ADF, "Fort Rock", "Bob", CZCount(medium=1)),
+    medium = CZCount(medium=1)
+    assert czs == [
+        SystemCZs(
+            "Alpha",
+            factions=(CZTotal(ADF, medium),),
+            settlements=(CZTotal("Fort Rock", medium),),
+            cmdrs=(CZTotal("Bob", medium),),
+        )
     ]
+
+
+def test_cz_totals_are_ranked_by_most_czs_then_name_the_unknown_last() -> None:
+    rows = [
+        ("cmdr", "Beta", "Cara", CZCount(low=1)),
+        ("faction", None, None, CZCount(high=1)),
+        ("cmdr", "Beta", "Ann", CZCount(low=1)),
+        ("faction", "Beta", None, CZCount(low=2)),
+        ("faction", "Beta", ADF, CZCount(low=2)),
+        ("cmdr", "Beta", "Bob", CZCount(high=3)),
+        ("settlement", "Alpha", "Fort Rock", CZCount(medium=1)),
+    ]
+    alpha, beta, unknown = summaries.by_system(rows)
+    assert (alpha.system, beta.system, unknown.system) == ("Alpha", "Beta", None)
+    assert alpha.settlements == (CZTotal("Fort Rock", CZCount(medium=1)),)
+    assert alpha.factions == alpha.cmdrs == ()
+    assert [row.name for row in beta.cmdrs] == ["Bob", "Ann", "Cara"]
+    assert [row.name for row in beta.factions] == [ADF, None]
+    assert beta.total == CZCount(low=4)
 
 
 # --------------------------------------------------------------------------------------------
