@@ -12,13 +12,14 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import column, delete, func, insert, select, table, text
+from sqlalchemy import column, delete, event, func, insert, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bgs import outbox, summaries, ticks
+from bgs import outbox, rollups, summaries, ticks
 from bgs.ingest import replace_activity
-from bgs.periods import Tick, period_for
+from bgs.periods import Period, Tick, period_for
+from bgs.summaries import CZCount
 from db.database import Database, create_engine
 from db.migrate import alembic_config, upgrade
 from db.models import (
@@ -35,8 +36,9 @@ from db.models import (
     ObjectiveTarget,
     PostLedger,
 )
-from tests.helpers import raw_summaries
+from tests.helpers import plugin_events, raw_summaries
 from tests.helpers.databases import Postgres, migrate, postgres_admin
+from tests.helpers.plugin_events import store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TESTS = Path(__file__).resolve().parents[1]
@@ -421,3 +423,69 @@ async def test_upgrade_to_0011_rollups(empty_database_url: str) -> None:
             assert [(w.cmdr, w.counts.total_kills) for w in war] == [("Ann", 3)]
     finally:
         await db.dispose()
+
+
+async def test_upgrade_to_0012_cz_index(empty_database_url: str) -> None:
+    """CZs stored and rolled up before the revision answer the same after it, and on SQLite
+    the totals of `all` are read from the new index alone."""
+    await migrate(empty_database_url, previous("0012_cz_index"))
+    db = Database(empty_database_url)
+    day = NOW - timedelta(days=400)
+    try:
+        await store(
+            db,
+            GUILD,
+            plugin_events.ground_cz(day, "ADF", "Fort Rock", "high", cmdr="Ann"),
+            plugin_events.ground_cz(NOW, "ADF", "Fort Rock", cmdr="Bob"),
+            plugin_events.ground_cz(NOW, "Pirates", "Barnes Enterprise", cmdr="Bob"),
+            plugin_events.space_cz(NOW, "ADF", "medium", cmdr="Ann", system=plugin_events.BETA),
+        )
+        await rollups.current(db, GUILD)
+        await migrate(empty_database_url)
+        everything = period_for("all", NOW, [])
+        async with db.tenant(GUILD) as session:
+            ground = await summaries.ground_czs(session, everything)
+            assert ground == await raw_summaries.ground_czs(session, everything)
+            assert [(cz.system, cz.total) for cz in ground] == [
+                (plugin_events.ALPHA, CZCount(2, 0, 1))
+            ]
+            assert [(total.name, total.count.total) for total in ground[0].settlements] == [
+                ("Fort Rock", 2),
+                ("Barnes Enterprise", 1),
+            ]
+            space = await summaries.space_czs(session, everything)
+            assert space == await raw_summaries.space_czs(session, everything)
+            assert [(cz.system, cz.total) for cz in space] == [
+                (plugin_events.BETA, CZCount(medium=1))
+            ]
+        if db.engine().dialect.name == "sqlite":
+            assert (
+                await searches(db, summaries.ground_czs, everything)
+                == [
+                    "SEARCH event_rollups USING COVERING INDEX ix_event_rollups_czs"
+                    " (guild_id=? AND kind=? AND grain=?)"
+                ]
+                * 3
+            )
+    finally:
+        await db.dispose()
+
+
+async def searches(db: Database, summary: Any, period: Period) -> list[str]:
+    """How SQLite finds the rows of the statement `summary` runs (EXPLAIN QUERY PLAN)."""
+    executed: list[tuple[str, Any]] = []
+
+    def remember(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        executed.append((statement, parameters))
+
+    engine = db.engine().sync_engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        async with db.tenant(GUILD) as session:
+            await summary(session, period)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    (statement, parameters), *_ = (item for item in executed if "FROM event_rollups" in item[0])
+    async with db.engine().connect() as connection:
+        plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        return [row.detail for row in plan if row.detail.startswith("SEARCH")]
