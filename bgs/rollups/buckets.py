@@ -68,8 +68,10 @@ def grain_of(start: datetime, end: datetime) -> str:
     return DAY
 
 
-def scope(period: Period, table: Any) -> list[ColumnElement[bool]]:
-    """Conditions selecting the rollup rows of `table` whose union is `period`."""
+def scope(period: Period, table: Any, *, tick_first: bool = False) -> list[ColumnElement[bool]]:
+    """Conditions selecting the rollup rows of `table` whose union is `period`. `tick_first`
+    says as well that month and year rows have no tick id, for an index with the tick id
+    before the bucket (`ix_event_rollups_czs`): without it, the index could not seek the rows."""
     if period.by_time:
         return _cut(period, table)
     if period.by_tick:
@@ -77,9 +79,13 @@ def scope(period: Period, table: Any) -> list[ColumnElement[bool]]:
             return [false()]
         return [table.grain == DAY, table.tickid == period.tick.tickid]
     if period.start is None or period.end is None:
-        return [table.grain == YEAR]
-    grain = grain_of(period.start, period.end)
-    return [table.grain == grain, table.bucket >= period.start, table.bucket < period.end]
+        rows = [table.grain == YEAR]
+    else:
+        grain = grain_of(period.start, period.end)
+        rows = [table.grain == grain, table.bucket >= period.start, table.bucket < period.end]
+        if grain == DAY:
+            return rows
+    return [*rows, table.tickid == NO_TICK] if tick_first else rows
 
 
 def _cut(period: Period, table: Any) -> list[ColumnElement[bool]]:

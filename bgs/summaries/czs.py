@@ -75,7 +75,7 @@ def _totals_by(by: str, kind: str, period: Period, system: str | None) -> Select
         select(literal(by, String), table.system_name, key, *sizes)
         .where(
             table.kind == kind,
-            *scope(period, table),
+            *scope(period, table, tick_first=True),
             *([table.system_name == system] if system is not None else []),
         )
         .group_by(table.system_name, key)

@@ -54,19 +54,19 @@ class EventRollup(TenantMixin, Base):
     __table_args__ = (
         UniqueConstraint(*EVENT_ROLLUP_KEY, name="uq_event_rollups_key"),
         Index(None, "guild_id", "kind", "tickid"),
-        # Covers the CZ totals (`bgs.summaries.czs`): a period's rows are read from the index
-        # alone, a tick's in the order of the totals' keys.
+        # Covers the CZ totals (`bgs.summaries.czs`): a period's rows are sought and read in
+        # the index alone (month and year rows: by their empty tick id, then the buckets).
         Index(
             "ix_event_rollups_czs",
             "guild_id",
             "kind",
             "grain",
             "tickid",
+            "bucket",
             "system_name",
             "faction",
             "settlement",
             "cmdr",
-            "bucket",
             "flags",
             "low",
             "medium",

@@ -459,14 +459,16 @@ async def test_upgrade_to_0012_cz_index(empty_database_url: str) -> None:
                 (plugin_events.BETA, CZCount(medium=1))
             ]
         if db.engine().dialect.name == "sqlite":
-            assert (
-                await searches(db, summaries.ground_czs, everything)
-                == [
-                    "SEARCH event_rollups USING COVERING INDEX ix_event_rollups_czs"
-                    " (guild_id=? AND kind=? AND grain=?)"
-                ]
-                * 3
-            )
+            seek = "SEARCH event_rollups USING COVERING INDEX ix_event_rollups_czs"
+            for period, bounds in ((everything, ""), (period_for("y", NOW, []), " AND bucket")):
+                plan = await searches(db, summaries.ground_czs, period)
+                assert len(plan) == 3, plan
+                assert all(
+                    line.startswith(
+                        f"{seek} (guild_id=? AND kind=? AND grain=? AND tickid=?{bounds}"
+                    )
+                    for line in plan
+                ), plan
     finally:
         await db.dispose()
 
