@@ -71,7 +71,7 @@ def grain_of(start: datetime, end: datetime) -> str:
 def scope(period: Period, table: Any, *, tick_first: bool = False) -> list[ColumnElement[bool]]:
     """Conditions selecting the rollup rows of `table` whose union is `period`. `tick_first`
     says as well that month and year rows have no tick id, for an index with the tick id
-    before the bucket (`ix_event_rollups_czs`): without it, the index could not seek the rows."""
+    before the bucket (`ix_event_rollups_sums`): without it, the index could not seek the rows."""
     if period.by_time:
         return _cut(period, table)
     if period.by_tick:

@@ -243,7 +243,7 @@ async def influence_by_faction(
         select(E.cmdr, E.faction, total)
         .where(
             E.kind == INFLUENCE,
-            *scope(period, E),
+            *scope(period, E, tick_first=True),
             *([_influence_landed_in(system)] if system is not None else []),
         )
         .group_by(E.cmdr, E.faction)

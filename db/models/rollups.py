@@ -54,10 +54,11 @@ class EventRollup(TenantMixin, Base):
     __table_args__ = (
         UniqueConstraint(*EVENT_ROLLUP_KEY, name="uq_event_rollups_key"),
         Index(None, "guild_id", "kind", "tickid"),
-        # Covers the CZ totals (`bgs.summaries.czs`): a period's rows are sought and read in
-        # the index alone (month and year rows: by their empty tick id, then the buckets).
+        # Covers the CZ totals and the influence by faction (`bgs.summaries`): a period's rows
+        # are sought and read in the index alone (month and year rows: by their empty tick id,
+        # then the bucket).
         Index(
-            "ix_event_rollups_czs",
+            "ix_event_rollups_sums",
             "guild_id",
             "kind",
             "grain",
@@ -71,6 +72,7 @@ class EventRollup(TenantMixin, Base):
             "low",
             "medium",
             "high",
+            "influence",
         ),
     )
 

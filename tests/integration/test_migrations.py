@@ -425,10 +425,10 @@ async def test_upgrade_to_0011_rollups(empty_database_url: str) -> None:
         await db.dispose()
 
 
-async def test_upgrade_to_0012_cz_index(empty_database_url: str) -> None:
-    """CZs stored and rolled up before the revision answer the same after it, and on SQLite
-    the totals of `all` are read from the new index alone."""
-    await migrate(empty_database_url, previous("0012_cz_index"))
+async def test_upgrade_to_0012_sums_index(empty_database_url: str) -> None:
+    """CZs and influence stored and rolled up before the revision answer the same after it,
+    and on SQLite their sums of `all` and `y` are sought and read in the new index alone."""
+    await migrate(empty_database_url, previous("0012_sums_index"))
     db = Database(empty_database_url)
     day = NOW - timedelta(days=400)
     try:
@@ -439,6 +439,8 @@ async def test_upgrade_to_0012_cz_index(empty_database_url: str) -> None:
             plugin_events.ground_cz(NOW, "ADF", "Fort Rock", cmdr="Bob"),
             plugin_events.ground_cz(NOW, "Pirates", "Barnes Enterprise", cmdr="Bob"),
             plugin_events.space_cz(NOW, "ADF", "medium", cmdr="Ann", system=plugin_events.BETA),
+            plugin_events.influence(day, "ADF", "+++", cmdr="Ann"),
+            plugin_events.influence(NOW, "Pirates", "++", cmdr="Bob"),
         )
         await rollups.current(db, GUILD)
         await migrate(empty_database_url)
@@ -458,17 +460,29 @@ async def test_upgrade_to_0012_cz_index(empty_database_url: str) -> None:
             assert [(cz.system, cz.total) for cz in space] == [
                 (plugin_events.BETA, CZCount(medium=1))
             ]
+            influence = await summaries.influence_by_faction(session, everything, limit=5)
+            assert influence == await raw_summaries.influence_by_faction(
+                session, everything, None, 5
+            )
+            assert [(row.cmdr, row.faction, row.influence) for row in influence] == [
+                ("Ann", "ADF", 3),
+                ("Bob", "Pirates", 2),
+            ]
         if db.engine().dialect.name == "sqlite":
-            seek = "SEARCH event_rollups USING COVERING INDEX ix_event_rollups_czs"
+            seek = "SEARCH event_rollups USING COVERING INDEX ix_event_rollups_sums"
             for period, bounds in ((everything, ""), (period_for("y", NOW, []), " AND bucket")):
-                plan = await searches(db, summaries.ground_czs, period)
-                assert len(plan) == 3, plan
-                assert all(
-                    line.startswith(
-                        f"{seek} (guild_id=? AND kind=? AND grain=? AND tickid=?{bounds}"
-                    )
-                    for line in plan
-                ), plan
+                for summary, searched in (
+                    (summaries.ground_czs, 3),
+                    (summaries.influence_by_faction, 1),
+                ):
+                    plan = await searches(db, summary, period)
+                    assert len(plan) == searched, plan
+                    assert all(
+                        line.startswith(
+                            f"{seek} (guild_id=? AND kind=? AND grain=? AND tickid=?{bounds}"
+                        )
+                        for line in plan
+                    ), plan
     finally:
         await db.dispose()
 
