@@ -110,7 +110,7 @@ async def _czs(
     statement = union_all(*(_totals_by(by, kind, period, system) for by in keys))
     rows = await session.execute(statement)
     return by_system(
-        (by, _name(system), name if by == CMDR else _name(name), CZCount(low, medium, high))
+        (by, _name(system), _name(name), CZCount(low, medium, high))
         for by, system, name, low, medium, high in rows
     )
 

@@ -167,7 +167,6 @@ def _cz_query(model: Any, period: Period, system: str | None, keys: Sequence[Any
         )
         .group_by(*keys, model.cmdr)
         .having(or_(*(size != 0 for size in sizes)))
-        .order_by(*keys, model.cmdr)
     )
 
 
